@@ -147,6 +147,9 @@ typedef struct smtpp_config {
   uint32_t max_recipients;    /* per transaction; 0 = 100; must be >= 100
                                  (RFC 5321 4.5.3.1.8) */
   uint32_t max_errors;        /* protocol errors before 421; 0 = 20 */
+  const char *auth_mechanisms; /* SASL mechanisms offered with AUTH, space
+                                 separated, e.g. "PLAIN LOGIN"; NULL =
+                                 "PLAIN"; at most 200 octets */
 } smtpp_config;
 
 /* Fills cfg with the defaults: all of SMTPP_EXT_DEFAULT, strict, 10 MiB
@@ -230,10 +233,10 @@ typedef struct smtpp_event {
  * The session: fixed size, caller-owned.  Fields are PRIVATE: read them only
  * through the functions below.
  * ---------------------------------------------------------------------- */
-#define SMTPP_LINE_MAX  2048 /* command line buffer (strict limits are
+#define SMTPP_LINE_MAX  1536 /* command line buffer (strict limits are
                                 512..1148 octets, see parser/src/line.c) */
-#define SMTPP_OUT_MAX   1536 /* reply buffer */
-#define SMTPP_REPLY_MAX  640 /* largest single reply the parser writes */
+#define SMTPP_OUT_MAX   1792 /* reply buffer */
+#define SMTPP_REPLY_MAX  768 /* largest single reply the parser writes */
 
 typedef struct smtpp_session {
   /* PRIVATE */
@@ -267,7 +270,8 @@ typedef struct smtpp_session {
   uint8_t dec_text_len;
   uint8_t dec_set;
   uint8_t pend_verb;
-  uint8_t pend_flags;
+  uint8_t pend_utf8;
+  uint8_t saved_state;     /* state to return to (AUTH, refused BDAT) */
   uint64_t pend_size;
   unsigned char line[SMTPP_LINE_MAX];
   unsigned char out[SMTPP_OUT_MAX];
@@ -332,7 +336,7 @@ int smtpp_tls_done(smtpp_session *s, int ok);
 /* Queues 421 and closes the session (RFC 5321 3.8), e.g. on shutdown. */
 int smtpp_shutdown(smtpp_session *s);
 
-int smtpp_state(const smtpp_session *s);
+int smtpp_get_state(const smtpp_session *s); /* smtpp_state */
 const char *smtpp_version(void);
 
 #ifdef __cplusplus

@@ -1,0 +1,97 @@
+/*
+ * reply.c - the reply writer.
+ *
+ * Every reply line is "code" ("-" / SP) [enhanced SP] text CRLF and never
+ * longer than 512 octets including CRLF (RFC 5321 4.5.3.1.5).  Text comes
+ * from the parser's own tables or from the host; any octet outside
+ * printable ASCII becomes '?', so no CR, LF or NUL can reach the client
+ * and a reply can never be split or forged by its text.  Client input is
+ * never passed here.
+ *
+ * The buffer is linear: unsent octets are moved to the front when the tail
+ * runs out of room.  The session checks that SMTPP_REPLY_MAX octets are free
+ * before it handles a command, so a reply always fits.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#define REPLY_LINE_MAX 512u
+
+size_t smtpp_out_free(const smtpp_session *s) {
+  return SMTPP_OUT_MAX - s->out_len;
+}
+
+int smtpp_use_enh(const smtpp_session *s) {
+  /* RFC 2034 3: after the client's EHLO, when the extension is offered. */
+  return s->helo_kind == 2 &&
+         (s->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
+}
+
+int smtpp_reply_line(smtpp_session *s, int code, const char *enh,
+                     const char *text, size_t text_len, int more) {
+  size_t enh_len = enh ? strlen(enh) : 0;
+  if (enh_len > 11)
+    enh_len = 11; /* "5.999.999" at most; longer is not an enhanced code */
+  /* 3 digits + sep + enh + SP + text + CRLF <= 512 */
+  size_t room = REPLY_LINE_MAX - 4 - 2 - (enh_len ? enh_len + 1 : 0);
+  if (text_len > room)
+    text_len = room;
+  size_t need = 4 + (enh_len ? enh_len + 1 : 0) + text_len + 2;
+  if (smtpp_out_free(s) < need)
+    return -SMTPP_ERR_CLOSED;
+  if (s->out_head + s->out_len + need > SMTPP_OUT_MAX) {
+    memmove(s->out, s->out + s->out_head, s->out_len);
+    s->out_head = 0;
+  }
+  unsigned char *w = s->out + s->out_head + s->out_len;
+  if (code < 100 || code > 599)
+    code = 451; /* unreachable: codes are validated before */
+  *w++ = (unsigned char)('0' + code / 100);
+  *w++ = (unsigned char)('0' + code / 10 % 10);
+  *w++ = (unsigned char)('0' + code % 10);
+  *w++ = more ? '-' : ' ';
+  if (enh_len) {
+    memcpy(w, enh, enh_len);
+    w += enh_len;
+    *w++ = ' ';
+  }
+  for (size_t i = 0; i < text_len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    *w++ = SMTPP_IS(c, SMTPP_C_PRINT) ? c : '?';
+  }
+  *w++ = '\r';
+  *w++ = '\n';
+  s->out_len = (uint16_t)(s->out_len + need);
+  return 0;
+}
+
+static const struct {
+  const char *enh;
+  const char *text;
+} err_reply[] = {
+#define XX(id, name, code, enh, text, reason) [id] = {enh, text},
+  SMTPP_ERROR_TABLE(XX)
+#undef XX
+};
+
+int smtpp_reply_err(smtpp_session *s, int err) {
+  if (err <= 0 || err >= SMTPP_ERR__COUNT || smtpp_err_code(err) == 0)
+    err = SMTPP_ERR_MSG_FAILED;
+  const char *text = err_reply[err].text;
+  return smtpp_reply_line(s, smtpp_err_code(err),
+                          smtpp_use_enh(s) ? err_reply[err].enh : NULL, text,
+                          strlen(text), 0);
+}
+
+const unsigned char *smtpp_out_buf(smtpp_session *s, size_t *len);
+void smtpp_out_ack(smtpp_session *s, size_t n) {
+  if (s == NULL)
+    return;
+  if (n > s->out_len)
+    n = s->out_len;
+  s->out_head = (uint16_t)(s->out_head + n);
+  s->out_len = (uint16_t)(s->out_len - n);
+  if (s->out_len == 0)
+    s->out_head = 0;
+}
