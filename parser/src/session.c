@@ -1057,7 +1057,6 @@ int smtpp_tls_done(smtpp_session *s, int ok) {
   s->helo_kind = HK_NONE;
   s->authenticated = 0;
   s->tls_active = 1;
-  s->nerrors = 0;
   smtpp_line_reset(s);
   reset_transaction(s);
   return 0;

@@ -308,6 +308,18 @@ int smtpp_init(smtpp_session *s, const smtpp_config *cfg);
                               again from in + *consumed */
 #define SMTPP_CLOSED     3 /* session over: send the replies, close */
 
+/* Feeds up to len octets.  Call it in a loop until it returns
+ * SMTPP_NEED_MORE, also when no input octet is left (len 0): some work
+ * (the reply to a complete BDAT chunk, a pending decision) happens only
+ * inside smtpp_feed().  The canonical host loop:
+ *   while ((r = smtpp_feed(s, p, n, &used, &ev)) != SMTPP_NEED_MORE) {
+ *     p += used; n -= used;
+ *     if (r == SMTPP_EVENT) handle(&ev);        // maybe smtpp_decide()
+ *     else if (r == SMTPP_WANT_WRITE) flush();   // smtpp_out_buf/ack
+ *     else break;                                // CLOSED or error < 0
+ *   }
+ *   flush();
+ */
 /* Feeds up to len octets.  Sets *consumed to the octets used (the caller
  * passes the rest again later) and, for SMTPP_EVENT, fills *ev.  ev may be
  * NULL if the host does not care about events (default decisions apply).
