@@ -238,9 +238,20 @@ static void help_reply(smtpp_session *s, int verb) {
     reply(s, 214, "2.0.0", h);
     return;
   }
+  /* Only the verbs this configuration speaks, from the command table. */
+  char list[128];
+  size_t n = 0;
+  for (int v = SMTPP_VERB_HELO; v < SMTPP_VERB__COUNT; v++) {
+    const smtpp_command *c = &smtpp_commands[v];
+    if (c->needs_ext && !(s->cfg->extensions & c->needs_ext))
+      continue;
+    if (n)
+      list[n++] = ' ';
+    memcpy(list + n, c->name, c->len);
+    n += c->len;
+  }
   reply_more(s, 214, "2.0.0", "Commands supported:", 1);
-  reply_more(s, 214, "2.0.0", "HELO EHLO MAIL RCPT DATA BDAT RSET", 1);
-  reply_more(s, 214, "2.0.0", "NOOP QUIT HELP VRFY EXPN STARTTLS AUTH", 1);
+  (void)smtpp_reply_line(s, 214, enh_or_null(s, "2.0.0"), list, n, 1);
   reply_more(s, 214, "2.0.0", "HELP <command> for one; see RFC 5321", 0);
 }
 

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# ci/test.sh - install the toolchain, build with ASan+UBSan (clang-14), run
+# every test under ctest, then check that gcc builds everything warning-free.
+#
+#   ci/test.sh              everything (installs packages when some are missing)
+#   ci/test.sh --no-install do not touch apt; fail if something is missing
+#   ci/test.sh --deps-only  only make sure the packages are installed
+#
+# Runs from any directory; build trees go to <repo>/build-ci and
+# <repo>/build-gcc.  Exit status: 0 all passed, 1 a step failed, 2 bad usage.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian 12 packages.  Beyond the obvious ones: libclang-rt-14-dev holds the
+# sanitizer and libFuzzer runtimes (only a Recommends of clang-14, so
+# --no-install-recommends would leave it out) and gcc is the second compiler.
+PACKAGES=(clang-14 llvm-14 libclang-rt-14-dev gcc cmake ninja-build
+          libcmocka-dev pkg-config binutils)
+
+usage() {
+  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+install=1
+deps_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --no-install) install=0 ;;
+    --deps-only) deps_only=1 ;;
+    *) echo "ci/test.sh: unknown option '$1' (allowed: --no-install, --deps-only, -h)" >&2
+       exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '\n== %s\n' "$*"; }
+indent() { while IFS= read -r line; do printf '  %s\n' "$line"; done; }
+
+# Prints what is missing, one item per line; nothing when all is there.
+missing_deps() {
+  local c
+  for c in clang-14 llvm-symbolizer-14 llvm-profdata-14 gcc cmake ninja pkg-config ar; do
+    command -v "$c" >/dev/null 2>&1 || echo "command $c"
+  done
+  [ -f /usr/include/cmocka.h ] || echo "file /usr/include/cmocka.h"
+  if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists cmocka; then
+    echo "pkg-config module cmocka"
+  fi
+  if ! compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-*.a' >/dev/null; then
+    echo "clang-14 ASan runtime (libclang-rt-14-dev)"
+  fi
+  if ! compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null; then
+    echo "clang-14 libFuzzer runtime (libclang-rt-14-dev)"
+  fi
+}
+
+ensure_deps() {
+  local missing
+  missing="$(missing_deps)"
+  if [ -z "$missing" ]; then
+    echo "all packages present; skipping apt-get"
+    return 0
+  fi
+  echo "missing:"
+  indent <<<"$missing"
+  if [ "$install" = 0 ]; then
+    echo "ci/test.sh: --no-install given; install: ${PACKAGES[*]}" >&2
+    return 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "ci/test.sh: not root and no sudo: cannot install ${PACKAGES[*]}" >&2
+      return 1
+    fi
+    sudo=(sudo)
+  fi
+  # (this runs inside `if`, where set -e is off: check every result)
+  "${sudo[@]}" apt-get update || return 1
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${PACKAGES[@]}" || return 1
+  missing="$(missing_deps)"
+  if [ -n "$missing" ]; then
+    echo "ci/test.sh: still missing after apt-get install:" >&2
+    indent <<<"$missing" >&2
+    return 1
+  fi
+}
+
+# ---- steps -------------------------------------------------------------
+STEPS=()
+FAILED=0
+
+# step NAME CMD...: runs CMD, records its result and time.
+step() {
+  local name="$1" start=$SECONDS rc=0
+  shift
+  log "$name"
+  "$@" || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    STEPS+=("$(printf '%-28s ok      %4ds' "$name" $((SECONDS - start)))")
+  else
+    STEPS+=("$(printf '%-28s FAILED  %4ds  (exit %d)' "$name" $((SECONDS - start)) "$rc")")
+    FAILED=1
+  fi
+  return "$rc"
+}
+
+skip() {
+  STEPS+=("$(printf '%-28s skipped       (%s)' "$1" "$2")")
+}
+
+summary() {
+  log "summary"
+  printf '  %s\n' "${STEPS[@]}"
+  if [ "$FAILED" = 0 ]; then
+    echo "ci/test.sh: all steps passed"
+  else
+    echo "ci/test.sh: FAILED"
+  fi
+}
+
+# `smtpp serve --stdio` answers a short dialog and ends with 221.
+# shellcheck disable=SC2317  # called through step()
+tool_smoke() {
+  local bin="$1" out rc=0
+  out="$(printf 'EHLO a.example\r\nNOOP\r\nQUIT\r\n' | "$bin" serve --stdio)" || rc=$?
+  printf '%s\n' "$out"
+  if [ "$rc" -ne 0 ]; then
+    echo "smtpp serve exited with $rc" >&2
+    return 1
+  fi
+  case "$out" in
+    220*221*) return 0 ;;
+    *) echo "smtpp serve: expected 220 ... 221" >&2; return 1 ;;
+  esac
+}
+
+if [ "$deps_only" = 1 ]; then
+  ensure_deps
+  exit $?
+fi
+
+cd "$ROOT"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+if ! step "packages" ensure_deps; then
+  summary; exit 1
+fi
+
+# 1. clang-14, ASan+UBSan, Debug: build and run every test.
+if step "configure (clang-14, asan)" cmake -S . -B build-ci -G Ninja \
+     -DCMAKE_C_COMPILER=clang-14 -DSMTPP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; then
+  if step "build (clang-14, asan)" cmake --build build-ci; then
+    step "ctest (clang-14, asan)" \
+      ctest --test-dir build-ci --output-on-failure --no-tests=error -j2 || true
+    if [ -x build-ci/tools/smtpp ]; then
+      step "smtpp serve smoke" tool_smoke build-ci/tools/smtpp || true
+    else
+      skip "smtpp serve smoke" "no build-ci/tools/smtpp"
+    fi
+  else
+    skip "ctest (clang-14, asan)" "build failed"
+    skip "smtpp serve smoke" "build failed"
+  fi
+else
+  skip "build (clang-14, asan)" "configure failed"
+  skip "ctest (clang-14, asan)" "configure failed"
+  skip "smtpp serve smoke" "configure failed"
+fi
+
+# 2. gcc, no sanitizers, -Werror: compile only (a second set of warnings).
+if step "configure (gcc)" cmake -S . -B build-gcc -G Ninja \
+     -DCMAKE_C_COMPILER=gcc -DSMTPP_TESTS=OFF; then
+  step "build (gcc, -Werror)" cmake --build build-gcc || true
+else
+  skip "build (gcc, -Werror)" "configure failed"
+fi
+
+summary
+exit "$FAILED"

@@ -1,0 +1,91 @@
+/*
+ * names.c - see names.h.
+ */
+#include "names.h"
+
+#include <smtpp/smtpp.h>
+
+#include <stdio.h>
+#include <string.h>
+
+const cli_name names_extensions[] = {
+    {"PIPELINING", SMTPP_EXT_PIPELINING},
+    {"SIZE", SMTPP_EXT_SIZE},
+    {"8BITMIME", SMTPP_EXT_8BITMIME},
+    {"SMTPUTF8", SMTPP_EXT_SMTPUTF8},
+    {"DSN", SMTPP_EXT_DSN},
+    {"CHUNKING", SMTPP_EXT_CHUNKING},
+    {"ENHANCEDSTATUSCODES", SMTPP_EXT_ENHANCEDSTATUSCODES},
+    {"STARTTLS", SMTPP_EXT_STARTTLS},
+    {"AUTH", SMTPP_EXT_AUTH},
+    {NULL, 0},
+};
+
+const cli_name names_lenient[] = {
+    {"bare-lf", SMTPP_LENIENT_BARE_LF},
+    {"8bit", SMTPP_LENIENT_8BIT},
+    {"long-lines", SMTPP_LENIENT_LONG_LINES},
+    {"path-space", SMTPP_LENIENT_PATH_SPACE},
+    {"trailing-sp", SMTPP_LENIENT_TRAILING_SP},
+    {NULL, 0},
+};
+
+const char *names_event_type(int type) {
+  switch (type) {
+  case SMTPP_EV_NONE: return "NONE";
+  case SMTPP_EV_COMMAND: return "COMMAND";
+  case SMTPP_EV_PROTOCOL_ERROR: return "PROTOCOL_ERROR";
+  case SMTPP_EV_BODY: return "BODY";
+  case SMTPP_EV_MESSAGE_END: return "MESSAGE_END";
+  case SMTPP_EV_STARTTLS: return "STARTTLS";
+  case SMTPP_EV_AUTH_RESPONSE: return "AUTH_RESPONSE";
+  case SMTPP_EV_CLOSE: return "CLOSE";
+  default: return "UNKNOWN_EVENT";
+  }
+}
+
+const char *names_feed_result(int r) {
+  switch (r) {
+  case SMTPP_NEED_MORE: return "NEED_MORE";
+  case SMTPP_EVENT: return "EVENT";
+  case SMTPP_WANT_WRITE: return "WANT_WRITE";
+  case SMTPP_CLOSED: return "CLOSED";
+  default: return r < 0 ? "ERROR" : "UNKNOWN_RESULT";
+  }
+}
+
+void names_event_flags(uint32_t flags, char *buf, size_t cap) {
+  static const struct {
+    uint32_t bit;
+    const char *name;
+  } tab[] = {
+      {SMTPP_EVF_GROUP_END, "group-end"},
+      {SMTPP_EVF_INPUT_PENDING, "input-pending"},
+      {SMTPP_EVF_DECIDABLE, "decidable"},
+      {SMTPP_EVF_LAST, "last"},
+      {SMTPP_EVF_SMTPUTF8, "smtputf8"},
+  };
+  size_t o = 0;
+
+  if (cap == 0)
+    return;
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+    if (!(flags & tab[i].bit))
+      continue;
+    flags &= ~tab[i].bit;
+    int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", tab[i].name);
+    if (n < 0 || (size_t)n >= cap - o)
+      return;
+    o += (size_t)n;
+  }
+  if (flags) { /* bits this build does not know */
+    int n = snprintf(buf + o, cap - o, "%s0x%lx", o ? "," : "",
+                     (unsigned long)flags);
+    if (n < 0 || (size_t)n >= cap - o)
+      return;
+    o += (size_t)n;
+  }
+  if (o == 0)
+    snprintf(buf, cap, "-");
+}
