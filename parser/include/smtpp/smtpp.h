@@ -59,7 +59,7 @@ extern "C" {
   XX(12, BAD_PARAM,        501, "5.5.4", "Malformed parameter",                "known parameter with a malformed value") \
   XX(13, SIZE_EXCEEDED,    552, "5.3.4", "Message size exceeds fixed maximum message size", "declared or actual size over SIZE (RFC 1870 6)") \
   XX(14, TOO_MANY_RCPTS,   452, "4.5.3", "Too many recipients",                "recipient cap reached (RFC 5321 4.5.3.1.10)") \
-  XX(15, DATA_LINE_TOO_LONG, 500, "5.5.6", "Line too long in message text",    "text line over 1000 octets (RFC 5321 4.5.3.1.6)") \
+  XX(15, DATA_LINE_TOO_LONG, 500, "5.5.2", "Line too long in message text",    "text line over 1000 octets (RFC 5321 4.5.3.1.6)") \
   XX(16, NO_VALID_RCPTS,   554, "5.5.1", "No valid recipients",                "transaction has no accepted recipient") \
   XX(17, TOO_MANY_ERRORS,  421, "4.7.0", "Too many errors, closing connection", "error budget spent") \
   XX(18, BDAT_SYNTAX,      501, "5.5.4", "Malformed BDAT, closing connection", "BDAT cannot be resynchronised (RFC 3030 2)") \
