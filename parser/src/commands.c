@@ -46,9 +46,15 @@ const char *smtpp_verb_name(int verb) {
   return smtpp_commands[verb].name;
 }
 
-static unsigned char upper(unsigned char c) {
-  return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 32) : c;
+/* Four letters as one little-endian word, upper-cased.  Only called on
+ * ASCII letters, where clearing bit 5 upper-cases. */
+static uint32_t word4(const unsigned char *p) {
+  return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+          (uint32_t)p[3] << 24) & 0xDFDFDFDFu;
 }
+
+#define W(a, b, c, d)                                                         \
+  ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* Verbs are alphabetic (RFC 5321 2.4, 4.1.1) and compared without regard
  * to case.  The run of letters is measured first, so "MAILX" is the
@@ -59,18 +65,27 @@ int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
   while (p + n < end && SMTPP_IS(p[n], SMTPP_C_ALPHA))
     n++;
   *vlen = n;
-  if (n != 4 && n != 8)
+  if (n == 8)
+    return (word4(p) == W('S', 'T', 'A', 'R') &&
+            word4(p + 4) == W('T', 'T', 'L', 'S'))
+               ? SMTPP_VERB_STARTTLS
+               : SMTPP_VERB_NONE;
+  if (n != 4)
     return SMTPP_VERB_NONE;
-  /* The first letter picks at most two candidates. */
-  for (int v = SMTPP_VERB_HELO; v < SMTPP_VERB__COUNT; v++) {
-    const smtpp_command *c = &smtpp_commands[v];
-    if (c->len != n || (unsigned char)c->name[0] != upper(p[0]))
-      continue;
-    size_t i = 1;
-    while (i < n && (unsigned char)c->name[i] == upper(p[i]))
-      i++;
-    if (i == n)
-      return v;
+  switch (word4(p)) {
+  case W('H', 'E', 'L', 'O'): return SMTPP_VERB_HELO;
+  case W('E', 'H', 'L', 'O'): return SMTPP_VERB_EHLO;
+  case W('M', 'A', 'I', 'L'): return SMTPP_VERB_MAIL;
+  case W('R', 'C', 'P', 'T'): return SMTPP_VERB_RCPT;
+  case W('D', 'A', 'T', 'A'): return SMTPP_VERB_DATA;
+  case W('B', 'D', 'A', 'T'): return SMTPP_VERB_BDAT;
+  case W('R', 'S', 'E', 'T'): return SMTPP_VERB_RSET;
+  case W('V', 'R', 'F', 'Y'): return SMTPP_VERB_VRFY;
+  case W('E', 'X', 'P', 'N'): return SMTPP_VERB_EXPN;
+  case W('H', 'E', 'L', 'P'): return SMTPP_VERB_HELP;
+  case W('N', 'O', 'O', 'P'): return SMTPP_VERB_NOOP;
+  case W('Q', 'U', 'I', 'T'): return SMTPP_VERB_QUIT;
+  case W('A', 'U', 'T', 'H'): return SMTPP_VERB_AUTH;
+  default: return SMTPP_VERB_NONE;
   }
-  return SMTPP_VERB_NONE;
 }

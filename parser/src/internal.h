@@ -137,6 +137,10 @@ size_t smtpp_data_scan(smtpp_session *s, const unsigned char *p,
  * more != 0 writes "code-".  Returns 0 or -SMTPP_ERR_CLOSED if no room. */
 int smtpp_reply_line(smtpp_session *s, int code, const char *enh,
                      const char *text, size_t text_len, int more);
+/* The same for the parser's own constant text, known printable: copied
+ * without the per-octet sanitising (only host text needs it). */
+int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
+                    const char *text, size_t text_len, int more);
 /* Writes the default reply of an error id (with enhanced code when in
  * force). */
 int smtpp_reply_err(smtpp_session *s, int err);

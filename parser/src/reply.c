@@ -28,8 +28,21 @@ int smtpp_use_enh(const smtpp_session *s) {
          (s->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
 }
 
+static int put_line(smtpp_session *s, int code, const char *enh,
+                    const char *text, size_t text_len, int more, int trusted);
+
 int smtpp_reply_line(smtpp_session *s, int code, const char *enh,
                      const char *text, size_t text_len, int more) {
+  return put_line(s, code, enh, text, text_len, more, 0);
+}
+
+int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
+                    const char *text, size_t text_len, int more) {
+  return put_line(s, code, enh, text, text_len, more, 1);
+}
+
+static int put_line(smtpp_session *s, int code, const char *enh,
+                    const char *text, size_t text_len, int more, int trusted) {
   size_t enh_len = enh ? strlen(enh) : 0;
   if (enh_len > 11)
     enh_len = 11; /* "5.999.999" at most; longer is not an enhanced code */
@@ -56,9 +69,14 @@ int smtpp_reply_line(smtpp_session *s, int code, const char *enh,
     w += enh_len;
     *w++ = ' ';
   }
-  for (size_t i = 0; i < text_len; i++) {
-    unsigned char c = (unsigned char)text[i];
-    *w++ = SMTPP_IS(c, SMTPP_C_PRINT) ? c : '?';
+  if (trusted) {
+    memcpy(w, text, text_len); /* the parser's own printable text */
+    w += text_len;
+  } else {
+    for (size_t i = 0; i < text_len; i++) {
+      unsigned char c = (unsigned char)text[i];
+      *w++ = SMTPP_IS(c, SMTPP_C_PRINT) ? c : '?';
+    }
   }
   *w++ = '\r';
   *w++ = '\n';
@@ -79,9 +97,9 @@ int smtpp_reply_err(smtpp_session *s, int err) {
   if (err <= 0 || err >= SMTPP_ERR__COUNT || smtpp_err_code(err) == 0)
     err = SMTPP_ERR_MSG_FAILED;
   const char *text = err_reply[err].text;
-  return smtpp_reply_line(s, smtpp_err_code(err),
-                          smtpp_use_enh(s) ? err_reply[err].enh : NULL, text,
-                          strlen(text), 0);
+  return smtpp_reply_own(s, smtpp_err_code(err),
+                         smtpp_use_enh(s) ? err_reply[err].enh : NULL, text,
+                         strlen(text), 0);
 }
 
 const unsigned char *smtpp_out_buf(smtpp_session *s, size_t *len);

@@ -147,13 +147,13 @@ static void reply(smtpp_session *s, int code, const char *enh,
                   const char *text) {
   if (code >= 300 && code < 400)
     enh = NULL; /* RFC 3463 has no 3.x.x class */
-  (void)smtpp_reply_line(s, code, enh_or_null(s, enh), text, strlen(text), 0);
+  (void)smtpp_reply_own(s, code, enh_or_null(s, enh), text, strlen(text), 0);
 }
 
 static void reply_more(smtpp_session *s, int code, const char *enh,
                        const char *text, int more) {
-  (void)smtpp_reply_line(s, code, enh_or_null(s, enh), text, strlen(text),
-                         more);
+  (void)smtpp_reply_own(s, code, enh_or_null(s, enh), text, strlen(text),
+                        more);
 }
 
 /* An error reply that counts toward the error budget. */
@@ -218,9 +218,9 @@ static void ehlo_reply(smtpp_session *s) {
   int auth = (ext & SMTPP_EXT_AUTH) != 0;
   /* RFC 2034 3: no enhanced code on the EHLO reply itself. */
   const char *host = hostname(s);
-  (void)smtpp_reply_line(s, 250, NULL, host, strlen(host), n + auth > 0);
+  (void)smtpp_reply_own(s, 250, NULL, host, strlen(host), n + auth > 0);
   for (int i = 0; i < n; i++)
-    (void)smtpp_reply_line(s, 250, NULL, lines[i], strlen(lines[i]),
+    (void)smtpp_reply_own(s, 250, NULL, lines[i], strlen(lines[i]),
                            i + 1 < n || auth);
   if (auth) {
     char a[5 + 201];
@@ -228,7 +228,7 @@ static void ehlo_reply(smtpp_session *s) {
     size_t ml = strlen(m);
     memcpy(a, "AUTH ", 5);
     memcpy(a + 5, m, ml);
-    (void)smtpp_reply_line(s, 250, NULL, a, 5 + ml, 0);
+    (void)smtpp_reply_own(s, 250, NULL, a, 5 + ml, 0);
   }
 }
 
@@ -251,7 +251,7 @@ static void help_reply(smtpp_session *s, int verb) {
     n += c->len;
   }
   reply_more(s, 214, "2.0.0", "Commands supported:", 1);
-  (void)smtpp_reply_line(s, 214, enh_or_null(s, "2.0.0"), list, n, 1);
+  (void)smtpp_reply_own(s, 214, enh_or_null(s, "2.0.0"), list, n, 1);
   reply_more(s, 214, "2.0.0", "HELP <command> for one; see RFC 5321", 0);
 }
 
@@ -409,7 +409,7 @@ static void resolve(smtpp_session *s) {
         if (s->dec_set & 2)
           (void)smtpp_reply_line(s, 250, NULL, s->dec_text, s->dec_text_len, 0);
         else
-          (void)smtpp_reply_line(s, 250, NULL, h, strlen(h), 0);
+          (void)smtpp_reply_own(s, 250, NULL, h, strlen(h), 0);
       }
     } else {
       refusal(s, code, enh, "Hello refused");
@@ -776,10 +776,13 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     protocol_error(s, bad ? SMTPP_ERR_BARE_CR_LF : SMTPP_ERR_SYNTAX, verb, ev);
     return;
   }
-  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never. */
-  if (memchr(l, '\r', len) || memchr(l, '\n', len) || memchr(l, '\0', len)) {
-    protocol_error(s, SMTPP_ERR_BARE_CR_LF, verb, ev);
-    return;
+  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never.  One pass. */
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = l[i];
+    if (ch <= '\r' && (ch == '\r' || ch == '\n' || ch == '\0')) {
+      protocol_error(s, SMTPP_ERR_BARE_CR_LF, verb, ev);
+      return;
+    }
   }
   const smtpp_command *c = &smtpp_commands[verb];
   if (c->needs_ext && !(s->cfg->extensions & c->needs_ext)) {
