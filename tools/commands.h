@@ -19,5 +19,9 @@ typedef struct tool_command {
 
 int cmd_serve(int argc, char **argv);
 void cmd_serve_usage(FILE *out);
+int cmd_probe(int argc, char **argv);
+void cmd_probe_usage(FILE *out);
+int cmd_explain(int argc, char **argv);
+void cmd_explain_usage(FILE *out);
 
 #endif

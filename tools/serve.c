@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "names.h"
 #include "serve_stdio.h"
+#include "serve_tcp.h"
 
 #include <smtpp/smtpp.h>
 
@@ -40,12 +41,14 @@ static const cli_opt serve_opts[] = {
     {"auth", 0, 0, OPT_AUTH},
     {"lenient", 0, 1, OPT_LENIENT},
     {"trace", 0, 0, OPT_TRACE},
+    SERVE_TCP_CLI_OPTS
     {NULL, 0, 0, 0},
 };
 
 void cmd_serve_usage(FILE *out) {
   fputs(
       "Usage: smtpp serve --stdio [OPTIONS]\n"
+      "       smtpp serve --listen ADDR:PORT [OPTIONS] [TCP OPTIONS]\n"
       "\n"
       "Runs one SMTP server session on stdin/stdout with libsmtpp: writes the\n"
       "220 greeting, answers every command as the parser does, accepts every\n"
@@ -54,7 +57,7 @@ void cmd_serve_usage(FILE *out) {
       "session closes (221 or 421) or stdin ends.\n"
       "\n"
       "Options:\n"
-      "  --stdio             speak SMTP on stdin/stdout (required for now)\n"
+      "  --stdio             speak SMTP on stdin/stdout (or --listen, below)\n"
       "  --hostname NAME     our domain in 220/250/221 (default localhost)\n"
       "  --size N            SIZE limit in octets, 0 = no limit (default 10485760)\n"
       "  --max-rcpt N        recipients per message, N >= 100 (default 100)\n"
@@ -76,7 +79,10 @@ void cmd_serve_usage(FILE *out) {
       "  --trace             log client lines, replies and events to stderr\n"
       "                      (C:/S:/E: lines, every octet escaped)\n"
       "  -h, --help          show this help\n"
-      "\n"
+      "\n",
+      out);
+  serve_tcp_usage(out);
+  fputs("\n"
       "Options taking a value accept --opt VALUE and --opt=VALUE; the last\n"
       "--hostname/--size/--max-rcpt/--max-errors given wins.\n"
       "Exit status: 0 done, 1 I/O or parser failure, 2 bad option or config.\n"
@@ -90,6 +96,7 @@ typedef struct serve_args {
   smtpp_config cfg;
   int stdio;
   int trace;
+  serve_tcp_args tcp; /* --listen and its options */
 } serve_args;
 
 /* Returns -1 to go on, or an exit status. */
@@ -150,6 +157,8 @@ static int apply_opt(serve_args *a, int id, const char *v) {
     a->trace = 1;
     break;
   default:
+    if (id >= SERVE_TCP_OPT_BASE)
+      return serve_tcp_apply_opt(&a->tcp, id, v);
     cli_usage_error("serve", "internal error: option id %d", id);
     return CLI_EXIT_USAGE;
   }
@@ -175,9 +184,20 @@ int cmd_serve(int argc, char **argv) {
     if (r >= 0)
       return r;
   }
+  if (a.stdio && a.tcp.listen) {
+    cli_usage_error("serve", "--stdio and --listen exclude each other");
+    return CLI_EXIT_USAGE;
+  }
+  if (a.tcp.listen)
+    return serve_tcp(&a.cfg, &a.tcp, a.trace);
   if (!a.stdio) {
-    cli_usage_error("serve", "--stdio is required (a TCP listener is not "
-                             "implemented yet)");
+    cli_usage_error("serve", "--stdio or --listen ADDR:PORT is required");
+    return CLI_EXIT_USAGE;
+  }
+  if (a.tcp.any_tcp_only) {
+    cli_usage_error("serve", "--max-conn, --idle-timeout, "
+                             "--session-timeout, --maildir, --mbox and "
+                             "--no-fsync need --listen");
     return CLI_EXIT_USAGE;
   }
   return serve_stdio(&a.cfg, a.trace);

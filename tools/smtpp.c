@@ -20,6 +20,10 @@ static void cmd_help_usage(FILE *out);
 static const tool_command commands[] = {
     {"serve", "run one SMTP session on stdin/stdout (accept and discard)",
      cmd_serve, cmd_serve_usage},
+    {"probe", "hold another SMTP server to the dialog suite and properties",
+     cmd_probe, cmd_probe_usage},
+    {"explain", "explain an SMTP reply code, or compare two", cmd_explain,
+     cmd_explain_usage},
     {"help", "show help for smtpp or one of its commands", cmd_help,
      cmd_help_usage},
 };
