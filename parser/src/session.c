@@ -536,13 +536,6 @@ static int ci_eq(const unsigned char *p, size_t n, const char *lit) {
   return 1;
 }
 
-static int all_printable(const unsigned char *p, const unsigned char *end) {
-  for (; p < end; p++)
-    if (!SMTPP_IS(*p, SMTPP_C_PRINT))
-      return 0;
-  return 1;
-}
-
 static int has_8bit(const unsigned char *p, const unsigned char *end) {
   for (; p < end; p++)
     if (*p >= 0x80)
@@ -935,8 +928,19 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
   case SMTPP_VERB_AUTH: {
     const unsigned char *sp = memchr(arg, ' ', (size_t)(end - arg));
     const unsigned char *mend = sp ? sp : end;
-    if (!mech_offered(s, arg, (size_t)(mend - arg))) {
-      err = all_printable(arg, mend) ? SMTPP_ERR_PARAM_NOT_IMPL : SMTPP_ERR_SYNTAX;
+    /* sasl-mech = 1*20mech-char (RFC 4954 4): a malformed name is a
+     * syntax error; a well-formed one we do not offer is 504. */
+    size_t ml = (size_t)(mend - arg);
+    int mech_syntax = ml >= 1 && ml <= 20;
+    for (const unsigned char *m = arg; mech_syntax && m < mend; m++)
+      mech_syntax = SMTPP_IS(*m, SMTPP_C_ALPHA | SMTPP_C_DIGIT) || *m == '-' ||
+                    *m == '_';
+    if (!mech_syntax) {
+      err = SMTPP_ERR_SYNTAX;
+      break;
+    }
+    if (!mech_offered(s, arg, ml)) {
+      err = SMTPP_ERR_PARAM_NOT_IMPL;
       break;
     }
     if (sp && !base64_ok(sp + 1, end)) {
@@ -1099,15 +1103,18 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
   if (ev)
     memset(ev, 0, sizeof *ev);
 
-  const unsigned char *p = in, *end = p + len;
+  /* in may be NULL when len is 0: never do arithmetic on it (C11 6.5.6). */
+  const unsigned char *base = len ? (const unsigned char *)in
+                                  : (const unsigned char *)"";
+  const unsigned char *p = base, *end = base + len;
   int bare_lf = (s->cfg->lenient & SMTPP_LENIENT_BARE_LF) != 0;
   for (;;) {
     if (s->state == SMTPP_ST_CLOSED) {
-      *consumed = (size_t)(p - (const unsigned char *)in);
+      *consumed = (size_t)(p - base);
       return SMTPP_CLOSED;
     }
     if (smtpp_out_free(s) < SMTPP_REPLY_MAX) {
-      *consumed = (size_t)(p - (const unsigned char *)in);
+      *consumed = (size_t)(p - base);
       return SMTPP_WANT_WRITE;
     }
     if (s->pending) {
@@ -1117,7 +1124,7 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
     if (s->state == SMTPP_ST_BDAT_CHUNK && s->bdat_left == 0) {
       /* A chunk is complete (also BDAT 0): reply or end the message. */
       bdat_chunk_done(s, ev);
-      *consumed = (size_t)(p - (const unsigned char *)in);
+      *consumed = (size_t)(p - base);
       if (ev == NULL || ev->type == SMTPP_EV_NONE)
         continue;
       return SMTPP_EVENT;
@@ -1141,13 +1148,13 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
         if (ev) {
           ev->type = SMTPP_EV_BODY;
           ev->arg = r.body;
-          *consumed = (size_t)(p - (const unsigned char *)in);
+          *consumed = (size_t)(p - base);
           return SMTPP_EVENT;
         }
       }
       if (r.end) {
         message_end(s, ev);
-        *consumed = (size_t)(p - (const unsigned char *)in);
+        *consumed = (size_t)(p - base);
         if (ev)
           return SMTPP_EVENT;
       }
@@ -1166,7 +1173,7 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
           ev->type = SMTPP_EV_BODY;
           ev->verb = SMTPP_VERB_BDAT;
           ev->arg = slice(piece, n);
-          *consumed = (size_t)(p - (const unsigned char *)in);
+          *consumed = (size_t)(p - base);
           return SMTPP_EVENT;
         }
       }
@@ -1179,7 +1186,7 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       if (!got)
         break;
       handle_line(s, lr.line, lr.len, lr.too_long, ev);
-      *consumed = (size_t)(p - (const unsigned char *)in);
+      *consumed = (size_t)(p - base);
       if (ev && ev->type != SMTPP_EV_NONE) {
         if (p < end)
           ev->flags |= SMTPP_EVF_INPUT_PENDING;
