@@ -466,7 +466,10 @@ static int expect_line(dialog *d, char *s, char *err, size_t errlen) {
       e++;
     }
     size_t got = enh_len((const unsigned char *)e, strlen(e));
-    if (got && got == strlen(e)) {
+    if (strcmp(e, "-") == 0) {
+      /* "S: 250 -": the reply must carry NO enhanced code (RFC 2034 3) */
+      snprintf(r.enh, sizeof r.enh, "-");
+    } else if (got && got == strlen(e)) {
       snprintf(r.enh, sizeof r.enh, "%s", e);
     } else if (isdigit((unsigned char)e[0])) {
       snprintf(err, errlen, "S: malformed enhanced code \"%s\"", tok);
@@ -1056,6 +1059,7 @@ void dlg_result_free(dlg_result *r) {
 
 static int reply_match(const dlg_reply *want, const dlg_reply *got) {
   if (want->code != got->code) return 0;
+  if (strcmp(want->enh, "-") == 0) return got->enh[0] == 0;
   if (want->enh[0] && strcmp(want->enh, got->enh) != 0) return 0;
   return 1;
 }

@@ -11,7 +11,7 @@
  *   ! lenient bare-lf|8bit|long-lines|path-space|trailing-sp
  *   ! policy reject-mail|reject-rcpt|reject-message|auth
  *   S: 250 [2.1.0]   one expected reply (enhanced code optional, brackets
- *                    optional)
+ *                    optional; "-" instead demands that there is none)
  *   C: text          client line, CRLF appended
  *   R: text          raw client bytes with escapes \r \n \t \0 \\ \xHH
  *   B: text          expected body (escapes) of the next MESSAGE_END
