@@ -620,7 +620,7 @@ static int parse_bdat(const unsigned char *a, const unsigned char *end,
   uint64_t v = 0;
   while (a < end && SMTPP_IS(*a, SMTPP_C_DIGIT)) {
     unsigned dig = (unsigned)(*a - '0');
-    if (v > (UINT64_C(1) << 62) / 10 * 2) /* keep n < 2^63 */
+    if (v > (UINT64_C(0x8000000000000000) - dig) / 10) /* n <= 2^63 */
       return SMTPP_ERR_BDAT_SYNTAX;
     v = v * 10 + dig;
     a++;
