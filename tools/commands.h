@@ -23,5 +23,7 @@ int cmd_probe(int argc, char **argv);
 void cmd_probe_usage(FILE *out);
 int cmd_explain(int argc, char **argv);
 void cmd_explain_usage(FILE *out);
+int cmd_check(int argc, char **argv);
+void cmd_check_usage(FILE *out);
 
 #endif

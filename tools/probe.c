@@ -100,7 +100,8 @@ typedef struct popts {
   int verbose;
   int fuzz;
   uint64_t fuzz_count, fuzz_time, fuzz_seed;
-  const char *dict;
+  const char *dict, *replay, *out, *seeds;
+  int allow_remote;
 } popts;
 
 enum {
@@ -120,6 +121,10 @@ enum {
   OPT_TIME,
   OPT_SEED,
   OPT_DICT,
+  OPT_REPLAY,
+  OPT_OUT,
+  OPT_ALLOW_REMOTE,
+  OPT_SEEDS,
 };
 
 static const cli_opt probe_opts[] = {
@@ -139,6 +144,10 @@ static const cli_opt probe_opts[] = {
     {"time", 0, 1, OPT_TIME},
     {"seed", 0, 1, OPT_SEED},
     {"dict", 0, 1, OPT_DICT},
+    {"replay", 0, 1, OPT_REPLAY},
+    {"out", 0, 1, OPT_OUT},
+    {"allow-remote", 0, 0, OPT_ALLOW_REMOTE},
+    {"seeds", 0, 1, OPT_SEEDS},
     {NULL, 0, 0, 0},
 };
 
@@ -178,13 +187,26 @@ void cmd_probe_usage(FILE *out) {
       "  --junit FILE         write a JUnit XML report\n"
       "  -v, --verbose        also explain the codes of each failure in full\n"
       "  --fuzz               differential fuzzing instead of the suite:\n"
-      "                       mutate dialog client bytes (with --dict, default\n"
-      "                       dict/smtp.dict if present), send them to the\n"
-      "                       server and to libsmtpp, compare reply classes\n"
+      "                       mutate the client bytes of the dialogs and of\n"
+      "                       corpus/seeds/session with the dictionary, send\n"
+      "                       each session to the server and to libsmtpp\n"
+      "                       (configured like the server's EHLO), compare\n"
+      "                       reply classes and P2/P3; minimize and write\n"
+      "                       each new disagreement; exit 1 if any\n"
       "  --count N            fuzz: at most N sessions (default 200)\n"
       "  --time S             fuzz: at most S seconds (default 60)\n"
       "  --seed N             fuzz: random seed (default 1)\n"
-      "  --dict FILE          fuzz: AFL/libFuzzer-style dictionary\n"
+      "  --dict FILE          fuzz: AFL/libFuzzer-style dictionary (default\n"
+      "                       dict/smtp.dict; else a built-in token list)\n"
+      "  --seeds DIR          fuzz: session seeds with a 4-octet selector\n"
+      "                       (default corpus/seeds/session)\n"
+      "  --out DIR            fuzz: reproducers (default out/probe-fuzz)\n"
+      "  --replay FILE        send one reproducer (.dialog R: lines, or .bin)\n"
+      "                       to the server and to libsmtpp; show both\n"
+      "                       reply streams side by side; exit 1 if they\n"
+      "                       disagree\n"
+      "  --allow-remote       fuzz/replay: allow a --tcp host that is not\n"
+      "                       loopback (127.0.0.0/8, ::1)\n"
       "  -h, --help           show this help\n"
       "\n"
       "Verdicts: pass, FAIL (mismatch, format, timeout, closed, malformed,\n"
@@ -1224,6 +1246,18 @@ int cmd_probe(int argc, char **argv) {
     case OPT_DICT:
       o.dict = v;
       break;
+    case OPT_REPLAY:
+      o.replay = v;
+      break;
+    case OPT_OUT:
+      o.out = v;
+      break;
+    case OPT_SEEDS:
+      o.seeds = v;
+      break;
+    case OPT_ALLOW_REMOTE:
+      o.allow_remote = 1;
+      break;
     default:
       cli_usage_error("probe", "internal error: option %d", id);
       return CLI_EXIT_USAGE;
@@ -1234,6 +1268,13 @@ int cmd_probe(int argc, char **argv) {
                              "COMMAND");
     return CLI_EXIT_USAGE;
   }
+  if (o.fuzz && o.replay) {
+    cli_usage_error("probe", "--fuzz and --replay exclude each other");
+    return CLI_EXIT_USAGE;
+  }
+  if ((o.fuzz || o.replay) && o.tcp &&
+      probe_fuzz_check_target(o.tcp, o.allow_remote) < 0)
+    return CLI_EXIT_USAGE;
   if (o.suite) {
     snprintf(suite, sizeof suite, "%s", o.suite);
   } else if (is_dir("tests/dialogs")) {
@@ -1270,18 +1311,21 @@ int cmd_probe(int argc, char **argv) {
   for (long i = 0; i < nfiles; i++)
     pcase_load(&cases[i], files[i]);
 
-  if (o.fuzz) {
+  if (o.fuzz || o.replay) {
     probe_fuzz_opts fo;
     memset(&fo, 0, sizeof fo);
     fo.tcp = o.tcp;
     fo.cmd = o.cmd;
     fo.dict = o.dict;
+    fo.out = o.out;
+    fo.seeds = o.seeds;
     fo.count = o.fuzz_count;
     fo.time_s = o.fuzz_time;
     fo.seed = o.fuzz_seed;
     fo.timeout_ms = o.timeout_ms;
     fo.json = o.json;
-    rc = probe_fuzz(&fo, &srv, cases, (size_t)nfiles);
+    rc = o.replay ? probe_replay(&fo, &srv, o.replay)
+                  : probe_fuzz(&fo, &srv, cases, (size_t)nfiles);
     for (long i = 0; i < nfiles; i++)
       pcase_free(&cases[i]);
     free(cases);

@@ -54,6 +54,7 @@ typedef struct conn {
   int fd;              /* -1: slot free */
   uint8_t mode;        /* MODE_* */
   uint8_t closing;     /* session over: after the flush, linger */
+  uint8_t enhanced;    /* EHLO accepted: our own 421s carry x.y.z */
   uint16_t pend_len;   /* unfed input in pend[slot] */
   uint32_t events;     /* current epoll mask */
   uint32_t id;         /* connection number, for traces */
@@ -84,11 +85,12 @@ typedef struct server {
   char (*tags)[2][16];
   /* counters, printed at exit */
   uint64_t n_conn, n_rejected, n_msgs, n_failed, n_timeouts;
-  char reply_idle[160], reply_session[160];
+  char reply_idle[2][160], reply_session[2][160]; /* [enhanced] */
   unsigned char rbuf[IN_MAX];
 } server;
 
-static const char reply_too_many[] = "421 4.3.2 Too many connections\r\n";
+/* Before any EHLO, so no enhanced code (RFC 2034 3; docs/PROTOCOL.md). */
+static const char reply_too_many[] = "421 Too many connections, try again later\r\n";
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -325,6 +327,10 @@ static int in_message(const conn *c) { return c->msg.open || c->msg.failed; }
 static void on_event(server *sv, conn *c, const smtpp_event *ev) {
   if (sv->trace_on)
     trace_event(tr_of(sv, c), smtpp_get_state(&c->s), ev);
+  if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_EHLO)
+    c->enhanced = (sv->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
+  else if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_HELO)
+    c->enhanced = 0;
   if (sv->delivery == DELIVER_DISCARD) {
     if (ev->type == SMTPP_EV_MESSAGE_END && !ev->error)
       sv->n_msgs++;
@@ -530,10 +536,10 @@ static void sweep(server *sv) {
       continue;
     if (sv->now - c->t_active >= sv->idle_ms) {
       sv->n_timeouts++;
-      end_with(sv, c, sv->reply_idle);
+      end_with(sv, c, sv->reply_idle[c->enhanced]);
     } else if (sv->now - c->t_start >= sv->session_ms) {
       sv->n_timeouts++;
-      end_with(sv, c, sv->reply_session);
+      end_with(sv, c, sv->reply_session[c->enhanced]);
     }
   }
 }
@@ -575,6 +581,7 @@ static void on_accept(server *sv) {
     c->fd = fd;
     c->mode = MODE_READ;
     c->closing = 0;
+    c->enhanced = 0;
     c->pend_len = 0;
     c->id = ++sv->next_id;
     c->t_start = c->t_active = sv->now;
@@ -772,11 +779,15 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
   }
   {
     const char *h = cfg->hostname ? cfg->hostname : "localhost";
-    snprintf(sv->reply_idle, sizeof sv->reply_idle,
-             "421 4.4.2 %.60s Idle timeout, closing connection\r\n", h);
-    snprintf(sv->reply_session, sizeof sv->reply_session,
-             "421 4.4.2 %.60s Session time limit, closing connection\r\n",
-             h);
+    /* RFC 2034: the enhanced code only in an EHLO session. */
+    for (int e = 0; e < 2; e++) {
+      snprintf(sv->reply_idle[e], sizeof sv->reply_idle[e],
+               "421 %s%.60s Idle timeout, closing connection\r\n",
+               e ? "4.4.2 " : "", h);
+      snprintf(sv->reply_session[e], sizeof sv->reply_session[e],
+               "421 %s%.60s Session time limit, closing connection\r\n",
+               e ? "4.4.2 " : "", h);
+    }
   }
   memset(&dc, 0, sizeof dc);
   dc.no_fsync = a->no_fsync;

@@ -24,6 +24,8 @@ static const tool_command commands[] = {
      cmd_probe, cmd_probe_usage},
     {"explain", "explain an SMTP reply code, or compare two", cmd_explain,
      cmd_explain_usage},
+    {"check", "replay one fuzz input with a transcript and property verdicts",
+     cmd_check, cmd_check_usage},
     {"help", "show help for smtpp or one of its commands", cmd_help,
      cmd_help_usage},
 };

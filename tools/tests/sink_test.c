@@ -18,6 +18,7 @@
  *   sigterm           SIGTERM: every open session gets 421, exit 0
  *   rss               1000 idle sessions: VmRSS under 10 MiB
  *   mbox              --mbox: "From " lines and >From quoting
+ *   maildir_fail      a message that cannot be stored gets 451
  *   ipv6              [::1]:0
  *   badflags          bad --listen values and option mixes exit 2
  */
@@ -391,7 +392,7 @@ static int t_flood(void) {
     read_reply(fds[i], buf, sizeof buf, 5.0);
     if (strncmp(buf, "220 ", 4) == 0)
       n220++;
-    else if (strcmp(buf, "421 4.3.2 Too many connections\r\n") == 0)
+    else if (strcmp(buf, "421 Too many connections, try again later\r\n") == 0)
       n421++;
     else
       fprintf(stderr, "client %d got: %s\n", i, buf);
@@ -714,6 +715,37 @@ static int t_mbox(void) {
   return 0;
 }
 
+/* A failed delivery gets 451, never 250. */
+static int t_maildir_fail(void) {
+  char dir[] = "/tmp/sink_test_XXXXXX";
+  char md[300], cmd[400];
+
+  if (!mkdtemp(dir))
+    fail("mkdtemp");
+  snprintf(md, sizeof md, "%s/Maildir", dir);
+  char *extra[] = {"--maildir", md, NULL};
+  start_server(extra);
+  snprintf(cmd, sizeof cmd, "rm -rf %s/tmp", md); /* deliveries now fail */
+  if (system(cmd) != 0)
+    fail("rm");
+  int fd = connect_to(0);
+  if (chat(fd, NULL, "220", 3) || chat(fd, "EHLO a.example\r\n", "250", 3) ||
+      chat(fd, "MAIL FROM:<a@b.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<c@d.example>\r\n", "250", 3) ||
+      chat(fd, "DATA\r\n", "354", 3) ||
+      chat(fd, "Subject: x\r\n\r\nbody\r\n.\r\n", "451", 3) ||
+      chat(fd, "QUIT\r\n", "221", 3))
+    fail("expected 451 for a message that could not be stored");
+  stop_server();
+  snprintf(cmd, sizeof cmd, "%s/new", md);
+  if (count_dir(cmd) != 0)
+    fail("a message was stored");
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cleanup failed\n");
+  return 0;
+}
+
 static int t_ipv6(void) {
   int s = socket(AF_INET6, SOCK_STREAM, 0);
   struct sockaddr_in6 a;
@@ -801,6 +833,8 @@ int main(int argc, char **argv) {
     r = t_rss();
   else if (strcmp(s, "mbox") == 0)
     r = t_mbox();
+  else if (strcmp(s, "maildir_fail") == 0)
+    r = t_maildir_fail();
   else if (strcmp(s, "ipv6") == 0)
     r = t_ipv6();
   else if (strcmp(s, "badflags") == 0)

@@ -4,7 +4,7 @@
 # one scenario; no Python.
 add_executable(sink_test ${CMAKE_CURRENT_LIST_DIR}/sink_test.c)
 foreach(scenario slowloris flood pipeline pipeline_maildir idle sigterm rss
-                 mbox ipv6 badflags)
+                 mbox maildir_fail ipv6 badflags)
   add_test(NAME sink_${scenario}
            COMMAND sink_test $<TARGET_FILE:smtpp> ${scenario})
   set_tests_properties(sink_${scenario} PROPERTIES TIMEOUT 30

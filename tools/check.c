@@ -1,0 +1,315 @@
+/*
+ * check.c - `smtpp check FILE`: replays one fuzz input through the parser
+ * and the property oracle (oracle/oracle.h) and prints a readable
+ * transcript: the config the input selects, the client's octets (escaped),
+ * each reply, each event, then the verdict of every property P1..P10.
+ *
+ *   smtpp check FILE            a fuzz_session input: 4 selector octets,
+ *                               split points, client bytes (fuzz/README.md)
+ *   smtpp check --raw FILE      plain client bytes, default config, whole
+ *
+ * The transcript is the input fed in one piece; the oracle also runs it at
+ * the input's split points (P7, P10) and says so when a property fires
+ * only there.  Exit status: 0 every property holds, 1 a property is
+ * violated, 2 usage error or unreadable file.  A parser crash crashes this
+ * command too (build it with -DSMTPP_SANITIZE=ON to get the report).
+ */
+#include "cli.h"
+#include "commands.h"
+#include "escape.h"
+#include "names.h"
+
+#include "fuzz_config.h"
+#include "oracle.h"
+
+#include <smtpp/smtpp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_MAX_INPUT (16u * 1024u * 1024u) /* refuse bigger files */
+#define CHECK_SHOW_MAX 240 /* octets shown per transcript line */
+
+void cmd_check_usage(FILE *out) {
+  fputs("Usage: smtpp check [--target session] [--raw] FILE\n"
+        "\n"
+        "Replays one input through the parser and the property oracle and\n"
+        "prints the config chosen, the client's commands (escaped), each\n"
+        "reply, the events and the verdict of every property P1..P10.\n"
+        "\n"
+        "  FILE               the input; '-' reads stdin\n"
+        "  --target session   the input is a fuzz_session input (default):\n"
+        "                     4 selector octets, 2 octets per split point,\n"
+        "                     then the client's bytes (fuzz/README.md)\n"
+        "  --raw              FILE is plain client bytes: default config,\n"
+        "                     fed in one piece\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "Inputs of the layer targets (line, command, address, params, data)\n"
+        "are replayed with build*/fuzz/replay_fuzz_<layer> FILE.\n"
+        "\n"
+        "Exit status: 0 all properties hold, 1 a property is violated,\n"
+        "2 usage error or unreadable file.\n",
+        out);
+}
+
+static int read_input(const char *path, uint8_t **out, size_t *outlen) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "smtpp check: %s: %s\n", cli_quote(path), strerror(errno));
+    return -1;
+  }
+  uint8_t *buf = NULL;
+  size_t len = 0, cap = 0, r;
+  do {
+    if (len == cap) {
+      if (cap >= CHECK_MAX_INPUT) {
+        fprintf(stderr, "smtpp check: %s: larger than %u octets\n",
+                cli_quote(path), CHECK_MAX_INPUT);
+        free(buf);
+        if (f != stdin)
+          fclose(f);
+        return -1;
+      }
+      cap = cap ? cap * 2 : 4096;
+      uint8_t *q = realloc(buf, cap);
+      if (q == NULL) {
+        free(buf);
+        if (f != stdin)
+          fclose(f);
+        fprintf(stderr, "smtpp check: out of memory\n");
+        return -1;
+      }
+      buf = q;
+    }
+    r = fread(buf + len, 1, cap - len, f);
+    len += r;
+  } while (r > 0);
+  int bad = ferror(f);
+  if (f != stdin)
+    fclose(f);
+  if (bad) {
+    fprintf(stderr, "smtpp check: %s: read error\n", cli_quote(path));
+    free(buf);
+    return -1;
+  }
+  /* exact-size copy, like the fuzz drivers: ASan sees a read past the end */
+  uint8_t *exact = malloc(len ? len : 1);
+  if (exact == NULL) {
+    free(buf);
+    return -1;
+  }
+  if (len)
+    memcpy(exact, buf, len);
+  free(buf);
+  *out = exact;
+  *outlen = len;
+  return 0;
+}
+
+/* Prints octets as "TAG: "..."" lines, one per LF-terminated line, long
+ * lines cut with a count of the rest. */
+static void show(const char *tag, const uint8_t *p, size_t n) {
+  char esc[CHECK_SHOW_MAX * ESCAPE_MAX_PER_OCTET + 1];
+  while (n > 0) {
+    const uint8_t *lf = memchr(p, '\n', n);
+    size_t ln = lf ? (size_t)(lf - p) + 1 : n;
+    size_t shown = ln < CHECK_SHOW_MAX ? ln : CHECK_SHOW_MAX;
+    escape_bytes(esc, sizeof esc, p, shown, NULL);
+    if (shown < ln)
+      printf("%s: \"%s\" ... (+%zu octets)\n", tag, esc, ln - shown);
+    else
+      printf("%s: \"%s\"\n", tag, esc);
+    p += ln;
+    n -= ln;
+  }
+}
+
+static void show_slice(const char *name, smtpp_slice s) {
+  char esc[80 * ESCAPE_MAX_PER_OCTET + 1];
+  if (s.p == NULL)
+    return;
+  size_t shown = s.len < 80 ? s.len : 80;
+  escape_bytes(esc, sizeof esc, s.p, shown, NULL);
+  printf(" %s=\"%s\"%s", name, esc, shown < s.len ? "..." : "");
+}
+
+static void show_event(const smtpp_event *ev, int state) {
+  char flags[96];
+  names_event_flags(ev->flags, flags, sizeof flags);
+  printf("E: %s verb=%s error=%s flags=%s state=%s",
+         names_event_type((int)ev->type), smtpp_verb_name(ev->verb),
+         smtpp_err_name(ev->error), flags, smtpp_state_name(state));
+  switch (ev->type) {
+  case SMTPP_EV_COMMAND:
+    show_slice("arg", ev->arg);
+    show_slice("path", ev->path);
+    show_slice("initial", ev->initial);
+    if (ev->verb == SMTPP_VERB_BDAT)
+      printf(" chunk=%llu", (unsigned long long)ev->chunk_size);
+    if ((ev->verb == SMTPP_VERB_MAIL || ev->verb == SMTPP_VERB_RCPT) &&
+        ev->params.has_size)
+      printf(" SIZE=%llu", (unsigned long long)ev->params.size);
+    break;
+  case SMTPP_EV_BODY:
+    printf(" len=%zu", ev->arg.len);
+    break;
+  case SMTPP_EV_MESSAGE_END:
+    printf(" size=%llu", (unsigned long long)ev->message_size);
+    break;
+  case SMTPP_EV_AUTH_RESPONSE:
+    show_slice("arg", ev->arg);
+    break;
+  default:
+    break;
+  }
+  putchar('\n');
+}
+
+static void drain(smtpp_session *s) {
+  for (int i = 0; i < 64; i++) {
+    size_t n = 0;
+    const unsigned char *b = smtpp_out_buf(s, &n);
+    if (b == NULL || n == 0)
+      return;
+    show("S", b, n);
+    smtpp_out_ack(s, n);
+  }
+}
+
+/* The host loop of smtpp.h, fed whole, printing as it goes. */
+static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
+  static smtpp_session s; /* a few KiB: not on the stack */
+  int r = smtpp_init(&s, cfg);
+  if (r < 0) {
+    printf("-- smtpp_init failed: %s\n", smtpp_err_name(r));
+    return;
+  }
+  drain(&s);
+  size_t p = 0, steps = 0, bound = 4 * len + 64;
+  for (;;) {
+    if (++steps > bound) {
+      printf("-- stopped after %zu calls without finishing (P1)\n", steps);
+      break;
+    }
+    size_t used = 0;
+    smtpp_event ev;
+    memset(&ev, 0, sizeof ev);
+    r = smtpp_feed(&s, len ? in + p : NULL, len - p, &used, &ev);
+    if (used > len - p) {
+      printf("-- smtpp_feed claimed %zu octets of %zu\n", used, len - p);
+      break;
+    }
+    show("C", in + p, used);
+    p += used;
+    if (r == SMTPP_EVENT)
+      show_event(&ev, smtpp_get_state(&s));
+    drain(&s);
+    if (r == SMTPP_NEED_MORE)
+      break;
+    if (r == SMTPP_CLOSED || r < 0) {
+      printf("-- session closed (%s)", r < 0 ? smtpp_err_name(r) : "CLOSED");
+      if (p < len)
+        printf("; %zu client octets after it are not read", len - p);
+      putchar('\n');
+      break;
+    }
+  }
+  drain(&s);
+  printf("-- end of input, state %s\n", smtpp_state_name(smtpp_get_state(&s)));
+}
+
+int cmd_check(int argc, char **argv) {
+  enum { OPT_HELP = 1, OPT_TARGET, OPT_RAW };
+  static const cli_opt opts[] = {
+      {"help", 'h', 0, OPT_HELP},
+      {"target", 0, 1, OPT_TARGET},
+      {"raw", 0, 0, OPT_RAW},
+      {NULL, 0, 0, 0},
+  };
+  cli_scan sc;
+  const char *val, *path = NULL;
+  int raw = 0, id;
+
+  cli_scan_init(&sc, "check", opts, argc, argv);
+  while ((id = cli_next(&sc, &val)) != CLI_END) {
+    switch (id) {
+    case OPT_HELP:
+      cmd_check_usage(stdout);
+      return CLI_EXIT_OK;
+    case OPT_TARGET:
+      if (strcmp(val, "session") != 0 && strcmp(val, "fuzz_session") != 0) {
+        cli_usage_error("check",
+                        "--target: only 'session' is checked by the oracle "
+                        "here, got %s; replay a layer input with "
+                        "replay_fuzz_<layer> FILE",
+                        cli_quote(val));
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case OPT_RAW:
+      raw = 1;
+      break;
+    case CLI_POSITIONAL:
+      if (path != NULL) {
+        cli_usage_error("check", "expects one FILE, got a second: %s",
+                        cli_quote(val));
+        return CLI_EXIT_USAGE;
+      }
+      path = val;
+      break;
+    default:
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (path == NULL) {
+    cli_usage_error("check", "expects a FILE (a fuzz_session input, or "
+                             "--raw client bytes)");
+    return CLI_EXIT_USAGE;
+  }
+
+  uint8_t *data = NULL;
+  size_t size = 0;
+  if (read_input(path, &data, &size) < 0)
+    return CLI_EXIT_USAGE;
+
+  fuzz_setup fs;
+  memset(&fs, 0, sizeof fs);
+  printf("smtpp check: %s (%zu octets, %s)\n", path, size,
+         raw ? "raw client bytes" : "fuzz_session input");
+  if (raw) {
+    smtpp_config_default(&fs.cfg);
+    fs.in = data;
+    fs.len = size;
+  } else if (!fuzz_select(data, size, &fs)) {
+    printf("shorter than the %d selector octets: fuzz_session ignores it\n"
+           "verdict: PASS (nothing to check)\n",
+           FUZZ_SELECTOR);
+    free(data);
+    return CLI_EXIT_OK;
+  }
+  fuzz_print_setup(&fs, stdout);
+  printf("\n-- transcript (fed in one piece; C: client, S: server, E: event)\n");
+  transcript(&fs.cfg, fs.in, fs.len);
+
+  oracle_report rep;
+  memset(&rep, 0, sizeof rep);
+  int nviol = oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &rep);
+  printf("\n-- properties (whole, at %zu split point%s, and again)\n",
+         fs.nsplits, fs.nsplits == 1 ? "" : "s");
+  for (int p = 1; p < ORACLE__COUNT; p++)
+    printf("  %-20s %-9s %s\n", oracle_prop_name(p),
+           ((rep.fired >> p) & 1) ? "VIOLATED" : "pass", oracle_prop_desc(p));
+  putchar('\n');
+  oracle_report_print(&rep, stdout);
+  if (nviol) {
+    printf("verdict: FAIL (%s)\n", oracle_prop_name(rep.prop));
+    free(data);
+    return CLI_EXIT_FAIL;
+  }
+  printf("verdict: PASS\n");
+  free(data);
+  return CLI_EXIT_OK;
+}
