@@ -8,6 +8,10 @@
 #   ci/probe_real.sh                 everything (installs missing packages)
 #   ci/probe_real.sh --no-install    do not touch apt; fail if missing
 #   ci/probe_real.sh --only NAME     only postfix or aiosmtpd
+#   ci/probe_real.sh --fuzz [SEC]    differential fuzzing instead of the
+#                                    suite: smtpp probe --fuzz --time SEC
+#                                    (default 60) --seed $SEED (default 1);
+#                                    reproducers in $OUT/fuzz-NAME/
 #
 # Environment: SMTPP=path to a built smtpp (default: build one into
 # <repo>/build-probe), OUT=report directory (default <repo>/build-probe/
@@ -20,12 +24,15 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 install=1
 only=""
+fuzz=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     --no-install) install=0 ;;
     --only) only="${2:-}"; shift ;;
-    *) echo "ci/probe_real.sh: unknown option '$1' (allowed: --no-install, --only NAME, -h)" >&2
+    --fuzz) fuzz=60
+            case "${2:-}" in [0-9]*) fuzz=$2; shift ;; esac ;;
+    *) echo "ci/probe_real.sh: unknown option '$1' (allowed: --no-install, --only NAME, --fuzz [SEC], -h)" >&2
        exit 2 ;;
   esac
   shift
@@ -105,6 +112,7 @@ stop_pid() {
 status=0
 probe() {   # name port
   local name=$1 port=$2 rc
+  if [ "$fuzz" -gt 0 ]; then fuzz_probe "$name" "$port"; return; fi
   log "probing $name on 127.0.0.1:$port (mode $MODE)"
   echo "+ smtpp probe --tcp 127.0.0.1:$port --mode $MODE --json $OUT/$name.json --junit $OUT/$name.xml"
   "$SMTPP" probe --tcp "127.0.0.1:$port" --mode "$MODE" \
@@ -115,6 +123,24 @@ probe() {   # name port
   echo "probe exit status $rc (0: all must-level passed, 1: findings); report $OUT/$name.txt"
   [ $rc -le 1 ] || status=1
   [ -s "$OUT/$name.json" ] || status=1
+}
+
+# Differential fuzzing: the server against libsmtpp configured like its
+# EHLO reply; exit status 1 just means disagreements were found.
+fuzz_probe() {   # name port
+  local name=$1 port=$2 rc seed=${SEED:-1}
+  log "fuzzing $name on 127.0.0.1:$port for ${fuzz}s (seed $seed)"
+  rm -rf "$OUT/fuzz-$name"
+  echo "+ smtpp probe --fuzz --tcp 127.0.0.1:$port --time $fuzz --count 100000 --seed $seed --out $OUT/fuzz-$name --json $OUT/fuzz-$name.json"
+  "$SMTPP" probe --fuzz --tcp "127.0.0.1:$port" --time "$fuzz" \
+    --count 100000 --seed "$seed" --timeout 3000 \
+    --suite "$ROOT/tests/dialogs" --out "$OUT/fuzz-$name" \
+    --json "$OUT/fuzz-$name.json" >"$OUT/fuzz-$name.txt" 2>&1
+  rc=$?
+  cat "$OUT/fuzz-$name.txt"
+  echo "fuzz exit status $rc (0: no disagreement, 1: disagreements); report $OUT/fuzz-$name.txt"
+  [ $rc -le 1 ] || status=1
+  [ -s "$OUT/fuzz-$name.json" ] || status=1
 }
 
 # --- Postfix ------------------------------------------------------------

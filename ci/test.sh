@@ -5,6 +5,7 @@
 #   ci/test.sh              everything (installs packages when some are missing)
 #   ci/test.sh --no-install do not touch apt; fail if something is missing
 #   ci/test.sh --deps-only  only make sure the packages are installed
+#   ci/test.sh --deps-only --fuzz-deps   also the fuzzing packages (ci/fuzz.sh)
 #
 # Runs from any directory; build trees go to <repo>/build-ci and
 # <repo>/build-gcc.  Exit status: 0 all passed, 1 a step failed, 2 bad usage.
@@ -17,19 +18,25 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # --no-install-recommends would leave it out) and gcc is the second compiler.
 PACKAGES=(clang-14 llvm-14 libclang-rt-14-dev gcc cmake ninja-build
           libcmocka-dev pkg-config binutils)
+# Fuzz campaigns (ci/fuzz.sh, ci/corpus.sh, ci/coverage.sh, --fuzz-deps):
+# AFL++ 4.x, gnuplot for the progress plot (gnuplot-nox: the png terminal
+# without the Qt/GTK stack), zip for seed-corpus zips, lcov for genhtml.
+FUZZ_PACKAGES=(afl++ gnuplot-nox zip lcov)
 
 usage() {
-  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 install=1
 deps_only=0
+fuzz_deps=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --no-install) install=0 ;;
     --deps-only) deps_only=1 ;;
-    *) echo "ci/test.sh: unknown option '$1' (allowed: --no-install, --deps-only, -h)" >&2
+    --fuzz-deps) PACKAGES+=("${FUZZ_PACKAGES[@]}"); fuzz_deps=1 ;;
+    *) echo "ci/test.sh: unknown option '$1' (allowed: --no-install, --deps-only, --fuzz-deps, -h)" >&2
        exit 2 ;;
   esac
   shift
@@ -53,6 +60,11 @@ missing_deps() {
   fi
   if ! compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a' >/dev/null; then
     echo "clang-14 libFuzzer runtime (libclang-rt-14-dev)"
+  fi
+  if [ "$fuzz_deps" = 1 ]; then
+    for c in afl-fuzz afl-clang-fast afl-tmin afl-cmin afl-plot gnuplot zip genhtml llvm-cov-14; do
+      command -v "$c" >/dev/null 2>&1 || echo "command $c"
+    done
   fi
 }
 

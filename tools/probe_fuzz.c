@@ -535,6 +535,7 @@ typedef struct freply {
   int code;
   size_t off;   /* first octet in the raw stream */
   size_t at;    /* model: client octets consumed when it was written */
+  int data;     /* model: written while reading message text */
 } freply;
 
 typedef struct rlist {
@@ -682,6 +683,7 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
   int stalls = 0;
   typedef struct mark {
     size_t raw, at;
+    int data;
   } mark;
   mark *mk = NULL;
   size_t nmk = 0, capmk = 0;
@@ -696,6 +698,7 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
     size_t used = 0, olen = 0, before = x->mraw.n;
     const unsigned char *ob;
     int r = SMTPP_NEED_MORE;
+    int data = smtpp_get_state(&x->s) == SMTPP_ST_DATA_TEXT;
 
     memset(&ev, 0, sizeof ev);
     if (nmk > 0) { /* the first pass only collects the greeting */
@@ -719,6 +722,7 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
       }
       mk[nmk].raw = x->mraw.n;
       mk[nmk].at = off;
+      mk[nmk].data = data;
       nmk++;
       if (nmk == 1)
         continue;
@@ -736,12 +740,15 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
   parse_replies(x->mraw.p, x->mraw.n, 1, &x->m);
   for (size_t i = 0; i < x->m.n; i++) {
     size_t at = 0;
+    int data = 0;
     for (size_t k = 0; k < nmk; k++)
       if (mk[k].raw > x->m.r[i].off) {
         at = mk[k].at;
+        data = mk[k].data;
         break;
       }
     x->m.r[i].at = at;
+    x->m.r[i].data = data;
   }
   free(mk);
 }
@@ -834,12 +841,12 @@ static void server_run(fctx *x, const unsigned char *in, size_t len,
 
 /* The verb of the command line that ends at client offset at (lines end
  * in CRLF, as smtpp frames them). */
-static void verb_at(const unsigned char *in, size_t len, size_t at,
+static void verb_at(const unsigned char *in, size_t len, const freply *r,
                     char *v, size_t cap) {
   static const char *const verbs[] = {
       "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "VRFY",
       "EXPN", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH"};
-  size_t st, en = at > len ? len : at, k = 0;
+  size_t at = r ? r->at : 0, st, en = at > len ? len : at, k = 0;
   char w[16];
 
   if (at == 0) {
@@ -853,7 +860,7 @@ static void verb_at(const unsigned char *in, size_t len, size_t at,
     st--;
   if (st == 1)
     st = 0;
-  if (en - st == 1 && in[st] == '.') {
+  if (r->data) {
     snprintf(v, cap, "end-of-data");
     return;
   }
@@ -887,6 +894,32 @@ static void sig_add(sigset *ss, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A line end other than CRLF in in[0, lim): the server and smtpp frame
+ * lines differently, and every disagreement after it follows from that.
+ * A look-alike of CRLF.CRLF counts only after smtpp's 354 (data_from).
+ * Returns the kind, or NULL. */
+static const char *framing(const unsigned char *in, size_t lim,
+                           size_t data_from) {
+  static const struct {
+    const char *p;
+    size_t n;
+  } look[] = {{"\n.\n", 3}, {"\n.\r\n", 4}, {"\r\n.\n", 4},
+              {"\r.\r", 3}, {"\r\n.\r", 4}};
+  int lf = 0, cr = 0;
+  for (size_t i = 0; i < lim; i++) {
+    for (size_t k = 0; i >= data_from && k < sizeof look / sizeof *look;
+         k++)
+      if (lim - i >= look[k].n && !memcmp(in + i, look[k].p, look[k].n) &&
+          (i == 0 || k >= 2 || in[i - 1] != '\r'))
+        return "end-of-data look-alike (smuggling)";
+    if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+      lf = 1;
+    if (in[i] == '\r' && (i + 1 >= lim || in[i + 1] != '\n'))
+      cr = 1;
+  }
+  return lf ? "bare LF" : cr ? "bare CR" : NULL;
+}
+
 /* Compares the last model run and server run of x on in. */
 static void compare(const fctx *x, const unsigned char *in, size_t len,
                     sigset *ss) {
@@ -903,21 +936,39 @@ static void compare(const fctx *x, const unsigned char *in, size_t len,
   for (i = 0; i < n; i++)
     if (m->r[i].code / 100 != s->r[i].code / 100)
       break;
+  if (i < n || m->n != s->n) {
+    size_t lim = i < m->n ? m->r[i].at : len, data_from = (size_t)-1;
+    const char *fr;
+    for (size_t k = 0; k < i && k < m->n; k++)
+      if (m->r[k].code == 354)
+        data_from = m->r[k].at;
+    fr = framing(in, lim > len ? len : lim, data_from);
+    if (fr) {
+      sig_add(ss, "framing: %s", fr);
+      ss->idx = i;
+      goto props;
+    }
+  }
   if (i < n) {
-    verb_at(in, len, m->r[i].at, v, sizeof v);
-    sig_add(ss, "%s exp %dxx got %dxx", v, m->r[i].code / 100,
-            s->r[i].code / 100);
+    verb_at(in, len, &m->r[i], v, sizeof v);
+    if (s->r[i].code == 221 || s->r[i].code == 421)
+      sig_add(ss, "%s exp %dxx got %d (close)", v, m->r[i].code / 100,
+              s->r[i].code);
+    else
+      sig_add(ss, "%s exp %dxx got %dxx", v, m->r[i].code / 100,
+              s->r[i].code / 100);
     ss->idx = i;
   } else if (m->n > s->n) {
-    verb_at(in, len, m->r[i].at, v, sizeof v);
+    verb_at(in, len, &m->r[i], v, sizeof v);
     sig_add(ss, "%s exp %dxx got none (%s)", v, m->r[i].code / 100,
             sv_names[x->sverdict]);
     ss->idx = i;
   } else if (s->n > m->n && !s->after_close) {
-    verb_at(in, len, m->n ? m->r[m->n - 1].at : 0, v, sizeof v);
+    verb_at(in, len, m->n ? &m->r[m->n - 1] : NULL, v, sizeof v);
     sig_add(ss, "extra %dxx after %s", s->r[i].code / 100, v);
     ss->idx = i;
   }
+props:
   if (s->pkind[0])
     sig_add(ss, "P2 %s", s->pkind);
   if (s->after_close)
@@ -1047,14 +1098,19 @@ typedef struct finding {
   char mcodes[200], scodes[200];
 } finding;
 
-static void codes_str(const rlist *l, char *dst, size_t cap) {
-  size_t o = 0;
+/* Reply codes from reply #from on, at most 12 of them. */
+static void codes_str(const rlist *l, size_t from, char *dst, size_t cap) {
+  size_t o = 0, i;
   dst[0] = '\0';
-  for (size_t i = 0; i < l->n && o + 8 < cap; i++)
-    o += (size_t)snprintf(dst + o, cap - o, "%s%03d", i ? " " : "",
+  if (from > l->n)
+    from = l->n;
+  if (from)
+    o += (size_t)snprintf(dst, cap, "(#%zu) ... ", from + 1);
+  for (i = from; i < l->n && i < from + 12 && o + 8 < cap; i++)
+    o += (size_t)snprintf(dst + o, cap - o, "%s%03d", i > from ? " " : "",
                           l->r[i].code);
-  if (o + 8 >= cap && cap > 4)
-    memcpy(dst + cap - 4, "...", 4);
+  if (i < l->n && o + 5 < cap)
+    snprintf(dst + o, cap - o, " ...");
 }
 
 static void slug(const char *sig, char *out, size_t cap) {
@@ -1110,10 +1166,12 @@ static void replay_cmd(const probe_fuzz_opts *o, const char *file,
   char qf[4400], qt[4400];
   shq(qf, sizeof qf, file);
   shq(qt, sizeof qt, o->tcp ? o->tcp : o->cmd);
-  snprintf(dst, cap, "%s probe --replay %s %s %s%s", self_exe(), qf,
-           o->tcp ? "--tcp" : "--cmd", qt,
-           o->tcp && probe_fuzz_check_target(o->tcp, -1) < 0
-               ? " --allow-remote" : "");
+  int w = snprintf(dst, cap, "%s probe --replay %s %s %s%s", self_exe(), qf,
+                   o->tcp ? "--tcp" : "--cmd", qt,
+                   o->tcp && probe_fuzz_check_target(o->tcp, -1) < 0
+                       ? " --allow-remote" : "");
+  if (w < 0 && cap)
+    dst[0] = '\0';
 }
 
 /* The replies of a raw stream as "# name: ..." comment lines. */
@@ -1154,8 +1212,11 @@ static int write_repro(fctx *x, finding *fd, const fbuf *in) {
   /* one more run: the comments show this exact input's replies */
   run_both(x, in->p, in->n, &ss);
   fd->reproduced = sig_has(&ss, fd->sig);
-  codes_str(&x->m, fd->mcodes, sizeof fd->mcodes);
-  codes_str(&x->sv, fd->scodes, sizeof fd->scodes);
+  {
+    size_t from = ss.idx != (size_t)-1 && ss.idx > 5 ? ss.idx - 5 : 0;
+    codes_str(&x->m, from, fd->mcodes, sizeof fd->mcodes);
+    codes_str(&x->sv, from, fd->scodes, sizeof fd->scodes);
+  }
   f = fopen(fd->bin, "wb");
   if (!f)
     return -1;
@@ -1425,7 +1486,7 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
     const seed *sd = &seeds[rng_below(&rng, nseeds)];
     fbuf cur = {0};
     sigset ss;
-    size_t nmut = 1 + rng_below(&rng, 4);
+    size_t nmut = 1 + rng_below(&rng, 4), cut;
 
     fb_set(&cur, sd->b.p, sd->b.n);
     for (size_t k = 0; k < nmut; k++)
@@ -1438,6 +1499,9 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
       continue;
     }
     disagree++;
+    /* the first differing reply answers a command that ends at cut: what
+     * follows cannot matter to it (one cheap minimizing step) */
+    cut = ss.idx < x.m.n && x.m.r[ss.idx].at ? x.m.r[ss.idx].at : 0;
     if (ss.n == 1 && !strcmp(ss.s[0], "cannot connect")) {
       fprintf(stderr, "smtpp probe: session %llu: cannot connect to the "
                       "server; stopping\n",
@@ -1475,9 +1539,19 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
       mi.sig = f->sig;
       mi.steps = 0;
       mi.budget = MIN_STEPS;
-      /* minimizing may run past --time by at most the per-reply timeout
-       * times the steps left; bound it by the deadline as well */
-      mi.deadline = deadline;
+      /* one finding gets at most a sixth of --time (at least 5 s) */
+      mi.deadline = pconn_now_ms() +
+                    ((long long)o->time_s * 1000 / 6 > 5000
+                         ? (long long)o->time_s * 1000 / 6 : 5000);
+      if (mi.deadline > deadline)
+        mi.deadline = deadline;
+      if (k == 0 && cut && cut < m.n) {
+        fbuf pre = {0};
+        fb_set(&pre, m.p, cut);
+        if (still_fails(&mi, &pre))
+          fb_set(&m, pre.p, pre.n);
+        fb_free(&pre);
+      }
       ddmin(&mi, &m, 1);
       if (m.n <= 2048)
         ddmin(&mi, &m, 0);

@@ -984,12 +984,23 @@ static void message_end(smtpp_session *s, smtpp_event *ev) {
     ev->type = SMTPP_EV_MESSAGE_END;
     ev->message_size = s->msg_size;
   }
+  /* Which failure is reported must not depend on how the body was split
+   * into calls (design 3), so it is decided here from the totals: a body
+   * over SIZE is 552 (RFC 1870 6) even if it also had a long line. */
+  uint64_t lim = size_limit(s);
+  if (lim && s->msg_size > lim)
+    s->msg_error = SMTPP_ERR_SIZE_EXCEEDED;
   if (s->msg_error) {
     int err = s->msg_error;
-    (void)smtpp_reply_err(s, err);
     if (ev)
       ev->error = err;
     reset_transaction(s);
+    if (err == SMTPP_ERR_DATA_LINE_TOO_LONG) {
+      /* A 500 like any other: it counts toward the error budget. */
+      protocol_error(s, err, SMTPP_VERB_DATA, NULL);
+    } else {
+      (void)smtpp_reply_err(s, err);
+    }
     return;
   }
   set_pending(s, PEND_MESSAGE, ev);
@@ -1142,9 +1153,6 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
         s->msg_error = SMTPP_ERR_DATA_LINE_TOO_LONG;
       if (r.body.len) {
         add_size(s, r.body.len);
-        uint64_t lim = size_limit(s);
-        if (lim && s->msg_size > lim && !s->msg_error)
-          s->msg_error = SMTPP_ERR_SIZE_EXCEEDED;
         if (ev) {
           ev->type = SMTPP_EV_BODY;
           ev->arg = r.body;

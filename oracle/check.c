@@ -1,0 +1,286 @@
+/*
+ * check.c - the ten properties of design.md section 5, each checked on its
+ * own so that a fake parser breaking one rule trips exactly that one.
+ */
+#include "oracle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reply_seen {
+  int code;
+  char enh[12];
+  size_t at; /* offset in the reply stream */
+} reply_seen;
+
+static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
+                 size_t len, const char *exp, const char *act,
+                 const char *detail) {
+  rep->fired |= 1u << prop;
+  if (rep->prop)
+    return; /* keep the details of the first one */
+  rep->prop = prop;
+  rep->offset = off;
+  if (in && len)
+    oracle_escape(rep->command, sizeof rep->command, in + off, len);
+  else
+    snprintf(rep->command, sizeof rep->command, "%s", off ? "(end of input)" : "(greeting)");
+  snprintf(rep->expected, sizeof rep->expected, "%s", exp);
+  snprintf(rep->actual, sizeof rep->actual, "%s", act);
+  snprintf(rep->detail, sizeof rep->detail, "%s", detail);
+}
+
+/* P2: "code SP/- [enh SP] text CRLF", <= 512 octets, printable, the
+ * same code on every line of a reply (RFC 5321 4.2, 4.5.3.1.5). */
+static int check_format(const obuf *o, char *why, size_t cap) {
+  size_t i = 0;
+  int cont_code = 0;
+  while (i < o->len) {
+    size_t e = i;
+    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
+      e++;
+    if (e + 1 >= o->len) {
+      snprintf(why, cap, "reply octets at %zu do not end with CRLF", i);
+      return 0;
+    }
+    size_t n = e + 2 - i;
+    const uint8_t *l = o->p + i;
+    if (n > 512) {
+      snprintf(why, cap, "reply line of %zu octets at %zu", n, i);
+      return 0;
+    }
+    if (n < 6 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' ||
+        l[2] < '0' || l[2] > '9' || (l[3] != ' ' && l[3] != '-')) {
+      snprintf(why, cap, "malformed reply line at %zu", i);
+      return 0;
+    }
+    for (size_t k = 4; k < n - 2; k++)
+      if (l[k] < 32 || l[k] > 126) {
+        snprintf(why, cap, "octet 0x%02x in reply line at %zu", l[k], i);
+        return 0;
+      }
+    int code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+    if (cont_code && code != cont_code) {
+      snprintf(why, cap, "continuation %d after %d- at %zu", code, cont_code, i);
+      return 0;
+    }
+    cont_code = l[3] == '-' ? code : 0;
+    i = e + 2;
+  }
+  if (cont_code) {
+    snprintf(why, cap, "reply stream ends inside a multi-line reply");
+    return 0;
+  }
+  return 1;
+}
+
+/* "d.d{1,3}.d{1,3} " at p: copies it to enh. */
+static void enh_at(const uint8_t *p, size_t n, char *enh) {
+  size_t i = 0, k;
+  enh[0] = '\0';
+  if (n < 6 || p[0] < '2' || p[0] > '5' || p[1] != '.')
+    return;
+  i = 2;
+  for (int part = 0; part < 2; part++) {
+    for (k = 0; i < n && p[i] >= '0' && p[i] <= '9' && k < 4; k++)
+      i++;
+    if (k < 1 || k > 3 || i >= n || p[i] != (part ? ' ' : '.'))
+      return;
+    i++;
+  }
+  memcpy(enh, p, i - 1);
+  enh[i - 1] = '\0';
+}
+
+/* Splits the stream into replies (one per final "code SP" line). */
+static reply_seen *parse_replies(const obuf *o, size_t *count) {
+  reply_seen *r = NULL;
+  size_t n = 0, cap = 0, i = 0, start = 0;
+  int first = 1;
+  char enh[12] = "";
+  while (i + 4 <= o->len) {
+    size_t e = i;
+    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
+      e++;
+    if (first) {
+      enh_at(o->p + i + 4, e - i - 4 + (e + 1 < o->len ? 0 : 0), enh);
+      start = i;
+      first = 0;
+    }
+    if (o->p[i + 3] != '-') {
+      r = oracle_grow(r, &cap, n, sizeof *r);
+      r[n].code = (o->p[i] - '0') * 100 + (o->p[i + 1] - '0') * 10 + (o->p[i + 2] - '0');
+      memcpy(r[n].enh, enh, sizeof enh);
+      r[n].at = start;
+      n++;
+      first = 1;
+    }
+    i = e + 2;
+  }
+  *count = n;
+  return r;
+}
+
+static void fmt_exp(char *d, size_t cap, const model_reply *m) {
+  if (m == NULL) {
+    snprintf(d, cap, "(no reply)");
+    return;
+  }
+  int k = snprintf(d, cap, "%d%s%s", m->code, m->enh[0] ? " " : "", m->enh);
+  if (m->alt_code && k > 0 && (size_t)k < cap)
+    snprintf(d + k, cap - (size_t)k, " or %d%s%s", m->alt_code,
+             m->alt_enh[0] ? " " : "", m->alt_enh);
+}
+
+static void fmt_act(char *d, size_t cap, const reply_seen *r) {
+  if (r == NULL)
+    snprintf(d, cap, "(no reply)");
+  else
+    snprintf(d, cap, "%d%s%s", r->code, r->enh[0] ? " " : "", r->enh);
+}
+
+static int reply_ok(const model_reply *m, const reply_seen *r) {
+  if (r->code == m->code && strcmp(r->enh, m->enh) == 0)
+    return 1;
+  return m->alt_code && r->code == m->alt_code && strcmp(r->enh, m->alt_enh) == 0;
+}
+
+/* P3/P4/P5/P6/P8/P9: the replies, one by one, against the model. */
+static int check_replies(const model_result *mr, const oracle_trace *t,
+                         const uint8_t *in, oracle_report *rep) {
+  size_t np;
+  reply_seen *seen = parse_replies(&t->out, &np);
+  char exp[96], act[96];
+  int bad = 0;
+  for (size_t i = 0; i < mr->nrep || i < np; i++) {
+    const model_reply *m = i < mr->nrep ? &mr->rep[i] : NULL;
+    const reply_seen *r = i < np ? &seen[i] : NULL;
+    if (m && r && reply_ok(m, r))
+      continue;
+    fmt_exp(exp, sizeof exp, m);
+    fmt_act(act, sizeof act, r);
+    bad = 1;
+    if (m == NULL) {
+      const model_reply *last = &mr->rep[mr->nrep - 1];
+      fire(rep, mr->tls ? ORACLE_P8_STARTTLS : ORACLE_P3_ONE_REPLY, in,
+           last->off, last->len, exp, act,
+           mr->tls ? "a reply after STARTTLS's 220: pipelined input was executed"
+           : mr->closed ? "a reply after the session closed"
+                        : "a reply the model does not give");
+    } else if (r == NULL) {
+      /* a refusal the parser never gave breaks the refusal's rule; any
+       * other missing reply is property 3 */
+      fire(rep, m->err ? m->prop : ORACLE_P3_ONE_REPLY, in, m->off, m->len,
+           exp, act, "a command got no reply");
+    } else {
+      int prop = m->prop;
+      if (m->err == 0 && (r->code == 500 || r->code == 501 || r->code == 555))
+        prop = ORACLE_P4_MALFORMED_LINE; /* a well-formed line refused */
+      else if (m->err == 0 && r->code == 503)
+        prop = ORACLE_P5_SEQUENCE;
+      char d[128];
+      snprintf(d, sizeof d, "reply #%zu (model error id %d: %s)", i, m->err,
+               m->err ? smtpp_err_name(m->err) : "success");
+      fire(rep, prop, in, m->off, m->len, exp, act, d);
+    }
+    break;
+  }
+  free(seen);
+  return bad;
+}
+
+/* P6: messages accepted = terminators; bodies byte for byte. */
+static void check_messages(const model_result *mr, const oracle_trace *t,
+                           const uint8_t *in, size_t len, oracle_report *rep) {
+  char exp[96], act[96], d[128];
+  if (t->size_mismatch) {
+    fire(rep, ORACLE_P6_MESSAGES, in, len, 0, "message_size = body octets",
+         "different", "MESSAGE_END.message_size differs from the body delivered");
+    return;
+  }
+  for (size_t i = 0; i < mr->nmsg || i < t->nmsg; i++) {
+    const model_msg *m = i < mr->nmsg ? &mr->msg[i] : NULL;
+    const model_msg *g = i < t->nmsg ? &t->msg[i] : NULL;
+    if (m && g && m->kind == g->kind && m->body.len == g->body.len &&
+        (m->kind != MODEL_MSG_ENDED || m->err == g->err) &&
+        (m->body.len == 0 || memcmp(m->body.p, g->body.p, m->body.len) == 0))
+      continue;
+    snprintf(exp, sizeof exp, m ? "message %zu: kind %d err %d, %zu octets" : "no message %zu",
+             i, m ? m->kind : 0, m ? m->err : 0, m ? m->body.len : 0);
+    snprintf(act, sizeof act, g ? "message %zu: kind %d err %d, %zu octets" : "no message %zu",
+             i, g ? g->kind : 0, g ? g->err : 0, g ? g->body.len : 0);
+    size_t k = 0;
+    while (m && g && k < m->body.len && k < g->body.len && m->body.p[k] == g->body.p[k])
+      k++;
+    snprintf(d, sizeof d, "body differs from octet %zu (kind 0 open, 1 ended, 2 aborted)", k);
+    fire(rep, ORACLE_P6_MESSAGES, in, len, 0, exp, act, d);
+    return;
+  }
+}
+
+static void check_p1(const oracle_trace *t, const char *which, size_t len,
+                     oracle_report *rep) {
+  char d[128];
+  if (t->stuck || (t->bound && t->steps > t->bound) || t->parser_mallocs) {
+    snprintf(d, sizeof d, "%s run: %zu smtpp_feed calls (bound %zu)%s, %zu heap allocations by the parser",
+             which, t->steps, t->bound, t->stuck ? ", input not consumed" : "",
+             t->parser_mallocs);
+    fire(rep, ORACLE_P1_BOUNDED_WORK, NULL, len, 0, "bounded work", "unbounded", d);
+  }
+}
+
+static int same(const obuf *a, const obuf *b) {
+  return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+static void check_pair(const oracle_trace *a, const oracle_trace *b, int raw,
+                       int prop, size_t len, oracle_report *rep) {
+  const char *what = NULL;
+  if (!same(&a->out, &b->out))
+    what = "reply octets differ";
+  else if (!same(raw ? &a->ev_raw : &a->ev_norm, raw ? &b->ev_raw : &b->ev_norm))
+    what = "events differ";
+  else if (a->state != b->state)
+    what = "final states differ";
+  if (what)
+    fire(rep, prop, NULL, len, 0, "same output", "different output", what);
+}
+
+int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                 const oracle_trace *whole, const oracle_trace *split,
+                 const oracle_trace *again, oracle_report *rep) {
+  char why[128];
+  memset(rep, 0, sizeof *rep);
+  static model_result mr; /* reused between calls: not thread-safe */
+  model_run(cfg, in, len, &mr);
+
+  check_p1(whole, "whole", len, rep);
+  if (split)
+    check_p1(split, "split", len, rep);
+  if (!check_format(&whole->out, why, sizeof why))
+    fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies", "malformed", why);
+  int bad = check_replies(&mr, whole, in, rep);
+  if (whole->events_after_tls)
+    fire(rep, ORACLE_P8_STARTTLS, NULL, len, 0, "no event after STARTTLS",
+         "events", "pipelined input after STARTTLS was executed");
+  if (whole->events_after_close)
+    fire(rep, ORACLE_P3_ONE_REPLY, NULL, len, 0, "nothing after close",
+         "events", "events after the session closed");
+  check_messages(&mr, whole, in, len, rep);
+  if (!bad && whole->state != mr.state) {
+    char e[32], a[32];
+    snprintf(e, sizeof e, "state %s", smtpp_state_name(mr.state));
+    snprintf(a, sizeof a, "state %s", smtpp_state_name(whole->state));
+    fire(rep, whole->state == SMTPP_ST_CLOSED ? ORACLE_P9_LIMITS : ORACLE_P5_SEQUENCE,
+         NULL, len, 0, e, a, "final state differs from the model's");
+  }
+  if (split)
+    check_pair(whole, split, 0, ORACLE_P7_SPLIT, len, rep);
+  if (split && again)
+    check_pair(split, again, 1, ORACLE_P10_DETERMINISM, len, rep);
+  int n = 0;
+  for (int p = 1; p < ORACLE__COUNT; p++)
+    n += (rep->fired >> p) & 1;
+  return n;
+}

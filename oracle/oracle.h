@@ -1,0 +1,112 @@
+/*
+ * oracle.h - the property checker of design.md section 5.
+ *
+ * The oracle runs the parser (public API only) and a reference model
+ * (model.h: a plain restatement of docs/PROTOCOL.md) on the same input,
+ * split and config, and checks the ten properties.  A run of the parser
+ * is recorded as an oracle_trace (reply bytes + events); tests build
+ * traces by hand to play a fake, wrong parser and check that each property
+ * can fire.
+ *
+ * STARTTLS: the handshake is never completed here (smtpp_tls_done is never
+ * called); after STARTTLS's 220 all input must be discarded (property 8).
+ */
+#ifndef ORACLE_H
+#define ORACLE_H
+
+#include "buf.h"
+#include "model.h"
+#include "smtpp/smtpp.h"
+
+#include <stdio.h>
+
+/* Stable property ids (design.md section 5). */
+#define ORACLE_PROPS(XX)                                                      \
+  XX(1, P1_BOUNDED_WORK, "no crash or hang: work per input byte is bounded")  \
+  XX(2, P2_REPLY_FORMAT, "reply lines <= 512 octets, well formed, printable") \
+  XX(3, P3_ONE_REPLY, "exactly one reply per command, in order; nothing after close") \
+  XX(4, P4_MALFORMED_LINE, "malformed lines get the model's 500/501/555; well-formed never do") \
+  XX(5, P5_SEQUENCE, "out-of-order commands get 503 and the state does not change") \
+  XX(6, P6_MESSAGES, "messages accepted = terminators; body = model's unstuffed body") \
+  XX(7, P7_SPLIT, "any split gives the same replies and events")               \
+  XX(8, P8_STARTTLS, "nothing after STARTTLS is executed")                    \
+  XX(9, P9_LIMITS, "limits hold; the session survives over-limit input")      \
+  XX(10, P10_DETERMINISM, "same input, same output")
+
+enum {
+#define ORACLE_XX(n, name, desc) ORACLE_##name = n,
+  ORACLE_PROPS(ORACLE_XX)
+#undef ORACLE_XX
+  ORACLE__COUNT
+};
+
+const char *oracle_prop_name(int prop); /* "P2_REPLY_FORMAT" */
+const char *oracle_prop_desc(int prop);
+
+typedef struct oracle_report {
+  uint32_t fired;     /* bit (1 << prop) for every property violated */
+  int prop;           /* the first violation found (0: none) */
+  size_t offset;      /* input offset of the command concerned */
+  char command[72];   /* that command, escaped, cut */
+  char expected[96];  /* what the model says */
+  char actual[96];    /* what the parser did */
+  char detail[128];
+} oracle_report;
+
+/* One run of a parser, as the checker sees it. */
+typedef struct oracle_trace {
+  obuf out;             /* every reply octet, in order */
+  obuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
+  obuf ev_raw;          /* events exactly as delivered */
+  model_msg *msg;       /* message bodies rebuilt from the events */
+  size_t nmsg, capmsg, nmsg_init;
+  int body_open;        /* a DATA/BDAT message is being delivered */
+  obuf pend_body;       /* body pieces not yet written to ev_norm */
+  int pend_open, pend_verb;
+  size_t size_mismatch; /* MESSAGE_END whose message_size != body */
+  int tls;              /* an SMTPP_EV_STARTTLS was seen */
+  size_t events_after_tls;
+  size_t events_after_close;
+  int closed;           /* an SMTPP_EV_CLOSE or SMTPP_CLOSED was seen */
+  int state;            /* smtpp_get_state() at the end, -1 unknown */
+  size_t steps, bound;  /* smtpp_feed() calls and the allowed maximum */
+  int stuck;            /* NEED_MORE without consuming the chunk */
+  size_t parser_mallocs; /* heap allocations made inside smtpp_* calls */
+} oracle_trace;
+
+void oracle_trace_init(oracle_trace *t);
+void oracle_trace_free(oracle_trace *t);
+/* Empties t for another run, keeping its memory. */
+void oracle_trace_reset(oracle_trace *t);
+/* Appends reply octets (a fake parser writes "250 OK\r\n" here). */
+void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n);
+/* Records one event (copies every slice). */
+void oracle_trace_event(oracle_trace *t, const smtpp_event *ev);
+/* Ends the trace: closes an open body at end of input. */
+void oracle_trace_finish(oracle_trace *t, int state);
+
+/* Runs the real parser over in, fed in the chunks cut at splits (sorted
+ * offsets, each <= len), each chunk copied into an exact-size allocation.
+ * Replies are pulled after every call; no decision is ever made (the
+ * parser's defaults apply), smtpp_tls_done() is never called. */
+void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                         const size_t *splits, size_t nsplits, oracle_trace *t);
+
+/* Checks the ten properties.  whole: fed in one call; split: fed at the
+ * splits; again: the same split run once more.  split/again may be NULL
+ * (then P7/P10 are not checked).  Returns the number of properties
+ * violated; rep describes them. */
+int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                 const oracle_trace *whole, const oracle_trace *split,
+                 const oracle_trace *again, oracle_report *rep);
+
+/* All of it: three parser runs, the model, the check.  Reuses static
+ * buffers between calls (not thread-safe). */
+int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
+               const size_t *splits, size_t nsplits, oracle_report *rep);
+
+void oracle_report_print(const oracle_report *rep, FILE *f);
+/* Escapes up to n octets of p into dst (C-like escapes), cut to cap. */
+void oracle_escape(char *dst, size_t cap, const uint8_t *p, size_t n);
+
+#endif

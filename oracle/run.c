@@ -1,0 +1,141 @@
+/*
+ * run.c - drives the real parser through its public API only, the way a
+ * careful host would: feed, record the event, pull every reply, repeat.
+ * No decision is ever made (defaults apply) and smtpp_tls_done() is never
+ * called.  Each chunk of a split run is copied into an allocation of
+ * exactly its size so that ASan catches a read past the chunk.
+ */
+#include "oracle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Property 1, "no heap use by the parser": under a sanitizer, a malloc
+ * hook counts allocations made while control is inside smtpp_*. */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*m)(const volatile void *, size_t), void (*f)(const volatile void *))
+    __attribute__((weak));
+static _Thread_local int in_parser; /* per thread: libFuzzer's RSS thread allocates too */
+static size_t parser_mallocs;
+
+static void on_malloc(const volatile void *p, size_t n) {
+  (void)p;
+  (void)n;
+  if (in_parser)
+    parser_mallocs++;
+}
+
+static void on_free(const volatile void *p) { (void)p; }
+
+static void hooks_once(void) {
+  static int done;
+  if (!done && __sanitizer_install_malloc_and_free_hooks)
+    __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+  done = 1;
+}
+
+static void drain(smtpp_session *s, oracle_trace *t) {
+  for (int i = 0; i < 16; i++) {
+    size_t n = 0;
+    in_parser = 1;
+    const unsigned char *b = smtpp_out_buf(s, &n);
+    in_parser = 0;
+    if (b == NULL || n == 0)
+      return;
+    oracle_trace_reply(t, (const char *)b, n);
+    in_parser = 1;
+    smtpp_out_ack(s, n);
+    in_parser = 0;
+  }
+}
+
+void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                         const size_t *splits, size_t nsplits, oracle_trace *t) {
+  static smtpp_session session; /* static: no allocation per run */
+  smtpp_session *s = &session;
+  hooks_once();
+  parser_mallocs = 0;
+  in_parser = 1;
+  int rc0 = smtpp_init(s, cfg);
+  in_parser = 0;
+  if (rc0 < 0) {
+    oracle_trace_finish(t, -1);
+    return;
+  }
+  drain(s, t);
+  /* Property 1: every call consumes input or returns an event, and there
+   * are at most a few events per input octet. */
+  t->bound = 4 * len + 4 * (nsplits + 1) + 64;
+  size_t prev = 0;
+  int done = 0;
+  for (size_t k = 0; k <= nsplits && !done; k++) {
+    size_t end = k < nsplits ? splits[k] : len;
+    if (end > len)
+      end = len;
+    if (end < prev)
+      end = prev;
+    size_t n = end - prev, p = 0;
+    uint8_t *chunk = NULL;
+    if (nsplits == 0) {
+      chunk = (uint8_t *)in;
+    } else if (n > 0) {
+      chunk = malloc(n);
+      if (chunk == NULL)
+        abort();
+      memcpy(chunk, in + prev, n);
+    }
+    int after_close = 0;
+    for (;;) {
+      if (++t->steps > t->bound) {
+        done = 1;
+        break;
+      }
+      size_t used = 0;
+      smtpp_event ev;
+      in_parser = 1;
+      int rc = smtpp_feed(s, chunk ? chunk + p : NULL, n - p, &used, &ev);
+      in_parser = 0;
+      if (used > n - p) {
+        t->stuck = 1; /* claims more than it was given */
+        done = 1;
+        break;
+      }
+      p += used;
+      if (rc == SMTPP_EVENT)
+        oracle_trace_event(t, &ev);
+      drain(s, t);
+      if (rc == SMTPP_CLOSED || rc < 0) {
+        t->closed = 1;
+        /* once more: bytes after the close must change nothing */
+        if (after_close++ || p >= n) {
+          done = 1;
+          break;
+        }
+        continue;
+      }
+      if (rc == SMTPP_NEED_MORE) {
+        if (p != n)
+          t->stuck = 1;
+        break;
+      }
+    }
+    if (nsplits != 0)
+      free(chunk);
+    prev = end;
+  }
+  drain(s, t);
+  t->parser_mallocs = parser_mallocs;
+  oracle_trace_finish(t, smtpp_get_state(s));
+}
+
+int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
+               const size_t *splits, size_t nsplits, oracle_report *rep) {
+  static oracle_trace w, s, a; /* reused: no malloc churn per input */
+  oracle_trace_reset(&w);
+  oracle_trace_reset(&s);
+  oracle_trace_reset(&a);
+  oracle_trace_parser(cfg, in, len, NULL, 0, &w);
+  oracle_trace_parser(cfg, in, len, splits, nsplits, &s);
+  oracle_trace_parser(cfg, in, len, splits, nsplits, &a);
+  return oracle_check(cfg, in, len, &w, &s, &a, rep);
+}

@@ -1,0 +1,270 @@
+/*
+ * test_oracle.c - the oracle must be able to fail.  For each property of
+ * design.md section 5, a run of the real parser is recorded, then turned
+ * into a fake, wrong parser (one rule broken in its reply or event
+ * stream) and the checker must report exactly that property.  A correct
+ * run must pass.
+ */
+#include "oracle.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char TXN[] = "EHLO a.example\r\nMAIL FROM:<a@a.example>\r\n"
+                          "RCPT TO:<b@b.example>\r\nDATA\r\nhi\r\n..x\r\n.\r\nQUIT\r\n";
+
+typedef struct fixture {
+  smtpp_config cfg;
+  const uint8_t *in;
+  size_t len;
+  size_t splits[2];
+  oracle_trace w, s, a; /* whole, split, split again */
+} fixture;
+
+static void record(fixture *f, const char *in, uint32_t ext_on) {
+  smtpp_config_default(&f->cfg);
+  f->cfg.extensions |= ext_on;
+  f->in = (const uint8_t *)in;
+  f->len = strlen(in);
+  f->splits[0] = f->len / 3;
+  f->splits[1] = f->len / 2;
+  oracle_trace_init(&f->w);
+  oracle_trace_init(&f->s);
+  oracle_trace_init(&f->a);
+  oracle_trace_parser(&f->cfg, f->in, f->len, NULL, 0, &f->w);
+  oracle_trace_parser(&f->cfg, f->in, f->len, f->splits, 2, &f->s);
+  oracle_trace_parser(&f->cfg, f->in, f->len, f->splits, 2, &f->a);
+}
+
+static void release(fixture *f) {
+  oracle_trace_free(&f->w);
+  oracle_trace_free(&f->s);
+  oracle_trace_free(&f->a);
+}
+
+static uint32_t check(fixture *f) {
+  oracle_report rep;
+  oracle_check(&f->cfg, f->in, f->len, &f->w, &f->s, &f->a, &rep);
+  if (rep.fired)
+    oracle_report_print(&rep, stderr);
+  return rep.fired;
+}
+
+/* The fake parser: replaces the first `from` in a reply stream by `to`. */
+static void swap_reply(oracle_trace *t, const char *from, const char *to) {
+  size_t fl = strlen(from), tl = strlen(to);
+  uint8_t *p = t->out.p;
+  size_t i = 0;
+  while (i + fl <= t->out.len && memcmp(p + i, from, fl) != 0)
+    i++;
+  assert_true(i + fl <= t->out.len); /* the real reply must be there */
+  obuf nb = {0};
+  obuf_put(&nb, p, i);
+  obuf_put(&nb, to, tl);
+  obuf_put(&nb, p + i + fl, t->out.len - i - fl);
+  obuf_free(&t->out);
+  t->out = nb;
+}
+
+static void swap_all(fixture *f, const char *from, const char *to) {
+  swap_reply(&f->w, from, to);
+  swap_reply(&f->s, from, to);
+  swap_reply(&f->a, from, to);
+}
+
+#define ONLY(p) (1u << (p))
+
+static void correct_runs_pass(void **state) {
+  (void)state;
+  static const char *inputs[] = {
+    TXN,
+    "NOOP\r\nFOO\r\nMAIL FROM:<a@b.example>\r\nHELO x\r\nRSET\r\n",
+    "EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\n"
+    "BDAT 3\r\nabcBDAT 2 LAST\r\nde\r\nQUIT\r\n",
+    "EHLO a.example\r\nSTARTTLS\r\nMAIL FROM:<a@a.example>\r\n",
+    "EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\n"
+    "DATA\r\nx\n.\nMAIL FROM:<e@x.example>\r\n.\r\n",
+  };
+  for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+    fixture f;
+    record(&f, inputs[i], SMTPP_EXT_STARTTLS);
+    assert_int_equal(check(&f), 0);
+    release(&f);
+  }
+}
+
+static void p1_unbounded_work(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  f.w.steps = f.w.bound + 1; /* a parser that kept returning without progress */
+  assert_int_equal(check(&f), ONLY(ORACLE_P1_BOUNDED_WORK));
+  release(&f);
+}
+
+static void p1_parser_allocates(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  f.w.parser_mallocs = 1; /* the malloc hook saw the parser allocate */
+  assert_int_equal(check(&f), ONLY(ORACLE_P1_BOUNDED_WORK));
+  release(&f);
+}
+
+static void p2_reply_format(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  swap_all(&f, "250 2.1.0 Sender OK\r\n", "250 2.1.0 Sender\nOK\r\n"); /* a bare LF */
+  assert_int_equal(check(&f), ONLY(ORACLE_P2_REPLY_FORMAT));
+  release(&f);
+}
+
+static void p3_missing_reply(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  swap_all(&f, "250 2.1.0 Sender OK\r\n", ""); /* MAIL got no reply */
+  assert_int_equal(check(&f), ONLY(ORACLE_P3_ONE_REPLY));
+  release(&f);
+}
+
+static void p3_reply_after_close(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, "QUIT\r\nNOOP\r\n", 0);
+  swap_all(&f, "221 localhost closing connection\r\n",
+           "221 localhost closing connection\r\n250 OK\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P3_ONE_REPLY));
+  release(&f);
+}
+
+static void p4_well_formed_refused(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  swap_all(&f, "250 2.1.5 Recipient OK\r\n", "501 5.5.4 Syntax error\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P4_MALFORMED_LINE));
+  release(&f);
+}
+
+static void p4_malformed_accepted(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, "EHLO a.example\r\nMAIL FROM:a@a.example\r\n", 0);
+  swap_all(&f, "501 5.5.4 Syntax error in parameters or arguments\r\n",
+           "250 2.1.0 Sender OK\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P4_MALFORMED_LINE));
+  release(&f);
+}
+
+static void p5_out_of_order_accepted(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, "MAIL FROM:<a@a.example>\r\nNOOP\r\n", 0);
+  swap_all(&f, "503 Bad sequence of commands\r\n", "250 Sender OK\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P5_SEQUENCE));
+  release(&f);
+}
+
+static void p5_state_changed(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, "EHLO a.example\r\nRCPT TO:<b@b.example>\r\n", 0);
+  /* right replies, but the refused RCPT moved the state on */
+  f.w.state = f.s.state = f.a.state = SMTPP_ST_CMD_AFTER_RCPT;
+  assert_int_equal(check(&f), ONLY(ORACLE_P5_SEQUENCE));
+  release(&f);
+}
+
+static void p6_body_differs(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  assert_true(f.w.nmsg == 1 && f.w.msg[0].body.len > 0);
+  /* a parser that forgot to remove a stuffing dot: ".x" instead of "x" */
+  oracle_trace *all[3] = {&f.w, &f.s, &f.a};
+  for (int i = 0; i < 3; i++) {
+    obuf *b = &all[i]->msg[0].body;
+    b->len = 0;
+    obuf_put(b, "hi\r\n..x\r\n", 9);
+  }
+  assert_int_equal(check(&f), ONLY(ORACLE_P6_MESSAGES));
+  release(&f);
+}
+
+static void p7_split_differs(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  /* the split runs (both, so determinism holds) answer differently */
+  swap_reply(&f.s, "250 2.1.5 Recipient OK\r\n", "250 2.1.5 Recipient ok\r\n");
+  swap_reply(&f.a, "250 2.1.5 Recipient OK\r\n", "250 2.1.5 Recipient ok\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P7_SPLIT));
+  release(&f);
+}
+
+static void p8_starttls_injection(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, "EHLO a.example\r\nSTARTTLS\r\nNOOP\r\n", SMTPP_EXT_STARTTLS);
+  swap_all(&f, "220 2.0.0 Ready to start TLS\r\n",
+           "220 2.0.0 Ready to start TLS\r\n250 2.0.0 OK\r\n"); /* NOOP ran */
+  assert_int_equal(check(&f), ONLY(ORACLE_P8_STARTTLS));
+  release(&f);
+}
+
+static void p9_limit_ignored(void **state) {
+  (void)state;
+  fixture f;
+  static char in[700];
+  memcpy(in, "NOOP ", 5);
+  memset(in + 5, 'a', 600);
+  memcpy(in + 605, "\r\n", 3);
+  record(&f, in, 0);
+  swap_all(&f, "500 Line too long\r\n", "250 OK\r\n");
+  assert_int_equal(check(&f), ONLY(ORACLE_P9_LIMITS));
+  release(&f);
+}
+
+static void p10_nondeterministic(void **state) {
+  (void)state;
+  fixture f;
+  record(&f, TXN, 0);
+  obuf_byte(&f.a.ev_raw, 0x42); /* the second identical run differs */
+  assert_int_equal(check(&f), ONLY(ORACLE_P10_DETERMINISM));
+  release(&f);
+}
+
+static void names_are_stable(void **state) {
+  (void)state;
+  assert_string_equal(oracle_prop_name(2), "P2_REPLY_FORMAT");
+  assert_string_equal(oracle_prop_name(10), "P10_DETERMINISM");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(correct_runs_pass),
+    cmocka_unit_test(p1_unbounded_work),
+    cmocka_unit_test(p1_parser_allocates),
+    cmocka_unit_test(p2_reply_format),
+    cmocka_unit_test(p3_missing_reply),
+    cmocka_unit_test(p3_reply_after_close),
+    cmocka_unit_test(p4_well_formed_refused),
+    cmocka_unit_test(p4_malformed_accepted),
+    cmocka_unit_test(p5_out_of_order_accepted),
+    cmocka_unit_test(p5_state_changed),
+    cmocka_unit_test(p6_body_differs),
+    cmocka_unit_test(p7_split_differs),
+    cmocka_unit_test(p8_starttls_injection),
+    cmocka_unit_test(p9_limit_ignored),
+    cmocka_unit_test(p10_nondeterministic),
+    cmocka_unit_test(names_are_stable),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
