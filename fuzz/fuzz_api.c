@@ -1,0 +1,253 @@
+/*
+ * fuzz_api.c - the host side of the public API under a fuzzed program of
+ * calls: host decisions with any code, enhanced code and text (valid or
+ * not), TLS outcomes, shutdown, re-initialisation with odd configs, partial
+ * reply pulls and the name lookups.  The session target never makes these
+ * calls (it lets the defaults decide), so this is where smtpp_decide(),
+ * smtpp_tls_done(), smtpp_shutdown() and the config checks are fuzzed.
+ *
+ * No model here: it checks the contract of design.md 3 that holds for any
+ * call sequence:
+ *   - smtpp_feed() never consumes more than it was given and returns one of
+ *     its documented values; a negative (sticky) result repeats until init;
+ *   - every reply line is "ddd" SP/"-" printable-text CRLF, first digit
+ *     2-5, at most 512 octets with CRLF, continuation lines keep the code;
+ *   - once the session is closed, no reply octet is ever added;
+ *   - a decision the parser refuses changes nothing it reports.
+ *
+ * Input: octet 0 picks the first config; then a program of ops, each an
+ * opcode octet followed by its operands (fuzz/README.md).
+ */
+#include "fuzz_fail.h"
+#include "smtpp/smtpp.h"
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct prog {
+  const uint8_t *p, *end;
+} prog;
+
+static int next(prog *g) { return g->p < g->end ? *g->p++ : -1; }
+
+/* ---- the reply stream checker ---- */
+typedef struct replies {
+  unsigned char line[520];
+  size_t len;       /* octets of the current line so far */
+  int cont_code;    /* code of an open multi-line reply, 0 if none */
+  uint64_t total;   /* octets pulled so far */
+} replies;
+
+static void check_line(replies *r) {
+  const unsigned char *l = r->line;
+  if (r->len < 6 || l[r->len - 2] != '\r')
+    FUZZ_FAIL("reply line without CRLF or too short (%zu octets)", r->len);
+  if (l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' ||
+      l[2] > '9' || (l[3] != ' ' && l[3] != '-'))
+    FUZZ_FAIL("malformed reply line start \"%.4s\"", (const char *)l);
+  for (size_t i = 4; i + 2 < r->len; i++)
+    if (l[i] < 32 || l[i] > 126)
+      FUZZ_FAIL("non-printable octet 0x%02x in a reply line", l[i]);
+  int code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+  if (r->cont_code && code != r->cont_code)
+    FUZZ_FAIL("continuation line changes the code %d -> %d", r->cont_code,
+              code);
+  r->cont_code = l[3] == '-' ? code : 0;
+}
+
+static void take(replies *r, const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (r->len >= 512 && p[i] != '\n')
+      FUZZ_FAIL("reply line longer than 512 octets with CRLF");
+    r->line[r->len++] = p[i];
+    if (p[i] == '\n') {
+      check_line(r);
+      r->len = 0;
+    }
+  }
+  r->total += n;
+}
+
+static void pull(smtpp_session *s, replies *r, size_t max) {
+  size_t len;
+  const unsigned char *p = smtpp_out_buf(s, &len);
+  if (len && p == NULL)
+    FUZZ_FAIL("out_buf gave %zu octets at NULL", len);
+  if (len > max)
+    len = max;
+  take(r, p, len);
+  smtpp_out_ack(s, len);
+}
+
+static void drain(smtpp_session *s, replies *r) {
+  for (int i = 0; i < 64; i++) {
+    size_t len;
+    (void)smtpp_out_buf(s, &len);
+    if (len == 0)
+      return;
+    pull(s, r, len);
+  }
+  FUZZ_FAIL("the reply buffer never empties");
+}
+
+/* ---- tables the program indexes ---- */
+static const int codes[] = {250, 251, 252, 354, 235, 334, 421, 450, 451,
+                            452, 550, 551, 552, 553, 554, 555, 535, 200,
+                            999, 0,   -1,  199, 600, 459, 560, 220, 211};
+static const char *const enhs[] = {NULL,       "2.0.0",     "5.1.1",
+                                   "4.7.0",    "5.5.x",     "9.9.9",
+                                   "2.1.0.0",  "5.123.456", "5.1234.1",
+                                   "",         "4.2.1",     "2.7.0"};
+static const char *const texts[] = {
+    NULL, "", "ok", "a\r\nb\0c", "\x7f\x80 \xff bytes",
+    "0123456789012345678901234567890123456789012345678901234567890123456789"
+    "0123456789012345678901234567890123456789012345678901234567890123456789"
+    "0123456789012345678901234567890123456789012345678901234567890123456789"};
+static const char *const hosts[] = {NULL, "mx.example.org", "localhost",
+                                    "-bad-", "a..b", "", "x.", "\xc3\xa9.example"};
+static const char *const mechs[] = {NULL, "PLAIN", "PLAIN LOGIN CRAM-MD5",
+                                    "plain", "", "BAD MECH!", "X-OAUTH2"};
+static const uint64_t sizes[] = {0, 1, 100, 10485760, UINT64_MAX};
+static const uint32_t counts[] = {0, 1, 3, 50, 99, 100, 1000, UINT32_MAX};
+
+#define PICK(tab, i) (tab)[(unsigned)(i) % (sizeof(tab) / sizeof((tab)[0]))]
+
+static void make_config(smtpp_config *cfg, prog *g) {
+  int a = next(g), b = next(g), c = next(g);
+  smtpp_config_default(cfg);
+  if (a < 0)
+    return;
+  cfg->extensions = ((unsigned)a << 1) | ((unsigned)(b < 0 ? 0 : b) & 1);
+  if (b >= 0 && (b & 0x80))
+    cfg->extensions |= 1u << 12; /* an unknown bit: must be refused */
+  if (b >= 0)
+    cfg->lenient = ((unsigned)b >> 1) & 0x1f;
+  if (b >= 0 && (b & 0x40))
+    cfg->lenient |= 1u << 9; /* unknown leniency bit */
+  if (c >= 0) {
+    cfg->hostname = PICK(hosts, c);
+    cfg->auth_mechanisms = PICK(mechs, c >> 3);
+    cfg->max_message_size = PICK(sizes, c >> 5);
+    cfg->max_recipients = PICK(counts, c >> 2);
+    cfg->max_errors = PICK(counts, c >> 4);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static smtpp_session s;
+  static smtpp_config cfg;
+  prog g = {data, data + size};
+  replies r;
+  memset(&r, 0, sizeof r);
+
+  make_config(&cfg, &g);
+  int sticky = smtpp_init(&s, &cfg);
+  if (sticky > 0)
+    FUZZ_FAIL("smtpp_init returned %d", sticky);
+  uint64_t closed_at = UINT64_MAX; /* octets produced when it closed */
+
+  for (int op; (op = next(&g)) >= 0;) {
+    switch (op % 8) {
+    case 0:   /* FEED n octets of the program as client input, one call */
+    case 1: { /* ... or the canonical loop until NEED_MORE */
+      int n = next(&g);
+      if (n < 0)
+        break;
+      size_t len = (size_t)n;
+      if (len > (size_t)(g.end - g.p))
+        len = (size_t)(g.end - g.p);
+      const uint8_t *in = g.p;
+      g.p += len;
+      for (int rounds = 0;; rounds++) {
+        size_t used = 12345;
+        smtpp_event ev;
+        int rc = smtpp_feed(&s, len ? in : NULL, len, &used, &ev);
+        if (used > len)
+          FUZZ_FAIL("consumed %zu of %zu", used, len);
+        if (sticky < 0 && rc != sticky)
+          FUZZ_FAIL("sticky error %d became %d", sticky, rc);
+        if (rc < 0) {
+          sticky = rc;
+          break;
+        }
+        if (rc > SMTPP_CLOSED)
+          FUZZ_FAIL("smtpp_feed returned %d", rc);
+        in += used;
+        len -= used;
+        if (rc == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE) &&
+            g.p < g.end && (*g.p & 1)) {
+          /* decide right away with a code from the program */
+          int k = next(&g);
+          (void)smtpp_decide(&s, PICK(codes, k >> 1), PICK(enhs, k >> 3),
+                             PICK(texts, k >> 5));
+        }
+        if (rc == SMTPP_WANT_WRITE)
+          drain(&s, &r);
+        if (op % 8 == 0 || rc == SMTPP_NEED_MORE || rc == SMTPP_CLOSED)
+          break;
+        if (rounds > 100000)
+          FUZZ_FAIL("the feed loop does not end");
+      }
+      break;
+    }
+    case 2: { /* DECIDE */
+      int k = next(&g), t = next(&g);
+      if (t < 0)
+        break;
+      int rc = smtpp_decide(&s, PICK(codes, k), PICK(enhs, t), PICK(texts, t >> 4));
+      if (rc > 0)
+        FUZZ_FAIL("smtpp_decide returned %d", rc);
+      break;
+    }
+    case 3: { /* TLS handshake outcome */
+      int k = next(&g);
+      int rc = smtpp_tls_done(&s, k & 1);
+      if (rc > 0)
+        FUZZ_FAIL("smtpp_tls_done returned %d", rc);
+      break;
+    }
+    case 4: /* SHUTDOWN */
+      if (smtpp_shutdown(&s) > 0)
+        FUZZ_FAIL("smtpp_shutdown returned > 0");
+      break;
+    case 5: { /* PULL up to n octets */
+      int n = next(&g);
+      pull(&s, &r, n < 0 ? 0 : (size_t)n);
+      break;
+    }
+    case 6: { /* names: never NULL, whatever the number */
+      int k = next(&g);
+      int v = k - 128;
+      if (!smtpp_err_name(v) || !smtpp_err_reason(v) ||
+          !smtpp_state_name(v) || !smtpp_verb_name(v))
+        FUZZ_FAIL("a name lookup returned NULL for %d", v);
+      (void)smtpp_err_code(v);
+      (void)smtpp_version();
+      break;
+    }
+    default: /* INIT again with another config */
+      drain(&s, &r);
+      r.cont_code = 0;
+      make_config(&cfg, &g);
+      sticky = smtpp_init(&s, &cfg);
+      closed_at = UINT64_MAX;
+      break;
+    }
+    /* nothing is added after a close */
+    size_t pending;
+    (void)smtpp_out_buf(&s, &pending);
+    uint64_t produced = r.total + pending;
+    if (smtpp_get_state(&s) == SMTPP_ST_CLOSED) {
+      if (closed_at == UINT64_MAX)
+        closed_at = produced;
+      else if (produced != closed_at)
+        FUZZ_FAIL("%llu reply octets added after the close",
+                  (unsigned long long)(produced - closed_at));
+    }
+  }
+  drain(&s, &r);
+  if (r.len != 0)
+    FUZZ_FAIL("the reply stream ends inside a line");
+  return 0;
+}
