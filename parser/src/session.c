@@ -343,8 +343,10 @@ int smtpp_decide(smtpp_session *s, int code, const char *enh,
   s->dec_code = (uint16_t)code;
   s->dec_enh[0] = '\0';
   if (enh) {
-    size_t n = strlen(enh);
-    memcpy(s->dec_enh, enh, n + 1);
+    /* enh_ok() bounds it to "c.ddd.ddd": 9 octets and the NUL */
+    size_t n = bounded_len(enh, sizeof s->dec_enh - 1);
+    memcpy(s->dec_enh, enh, n);
+    s->dec_enh[n] = '\0';
   }
   s->dec_text_len = 0;
   if (text) {

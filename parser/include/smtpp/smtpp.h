@@ -265,7 +265,7 @@ typedef struct smtpp_session {
   uint8_t closing;         /* close after the queued replies */
   int16_t fatal;           /* sticky error (smtpp_err), 0 if none */
   uint16_t dec_code;       /* host decision */
-  char dec_enh[8];
+  char dec_enh[12];     /* "5.999.999" and NUL */
   char dec_text[128];
   uint8_t dec_text_len;
   uint8_t dec_set;
