@@ -98,7 +98,7 @@ rep="$ROOT/out/triage/$name.report.txt"
 transcript="" dialog=""
 if [ "$layer" = session ]; then
   transcript="$ROOT/out/triage/$name.transcript.txt"
-  "$(smtpp_bin)" check "$dest" >"$transcript" 2>&1 || true
+  ("$(smtpp_bin)" check "$dest" >"$transcript" 2>&1; exit $?) 2>/dev/null || true
   dialog="$ROOT/out/triage/$name.dialog"
   # the client's bytes (after the selector and split points) as R: lines,
   # one per CRLF-ended line, with the dialog escapes; config as directives

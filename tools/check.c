@@ -233,6 +233,8 @@ int cmd_check(int argc, char **argv) {
   const char *val, *path = NULL;
   int raw = 0, id;
 
+  /* line-buffered: a parser crash keeps the transcript up to it */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   cli_scan_init(&sc, "check", opts, argc, argv);
   while ((id = cli_next(&sc, &val)) != CLI_END) {
     switch (id) {
