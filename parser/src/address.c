@@ -14,9 +14,7 @@
 #define PATH_MAX_ 256u  /* 4.5.3.1.3, from "<" to ">" inclusive */
 #define LABEL_MAX 63u   /* RFC 1035 2.3.4, which RFC 5321 2.3.5 defers to */
 
-static int is_letdig(unsigned char c) {
-  return SMTPP_IS(c, SMTPP_C_ALPHA | SMTPP_C_DIGIT);
-}
+static int is_letdig(unsigned char c) { return SMTPP_IS(c, SMTPP_C_LETDIG); }
 
 static int is_hex(unsigned char c) {
   return SMTPP_IS(c, SMTPP_C_DIGIT) || (c >= 'a' && c <= 'f') ||
@@ -36,6 +34,11 @@ int smtpp_check_domain(const unsigned char *p, const unsigned char *end,
     unsigned char last = 0;
     while (p < end && *p != '.') {
       unsigned char c = *p;
+      if (is_letdig(c)) { /* the common case first */
+        last = c;
+        p++;
+        continue;
+      }
       if (c >= 0x80) {
         size_t n = utf8 ? smtpp_utf8_seq(p, end) : 0;
         if (n == 0)
@@ -173,7 +176,7 @@ int smtpp_check_address_literal(const unsigned char *p,
 /* Scans a domain token: the octets that can belong to a Domain. */
 static const unsigned char *domain_token(const unsigned char *p,
                                          const unsigned char *end) {
-  while (p < end && (is_letdig(*p) || *p == '-' || *p == '.' || *p >= 0x80))
+  while (p < end && SMTPP_IS(*p, SMTPP_C_DTOKEN))
     p++;
   return p;
 }
@@ -211,6 +214,8 @@ static const unsigned char *local_part(const unsigned char *p,
   /* Dot-string = Atom *("." Atom) */
   const unsigned char *atom = p;
   for (;;) {
+    while (p < end && SMTPP_IS(*p, SMTPP_C_ATEXT))
+      p++; /* the common case: a run of ASCII atext */
     if (p < end && *p >= 0x80) {
       size_t n = utf8 ? smtpp_utf8_seq(p, end) : 0;
       if (n == 0) {

@@ -12,6 +12,8 @@
 #define V SMTPP_C_ESMTPV
 #define C SMTPP_C_DCONT
 #define P SMTPP_C_PRINT
+#define L SMTPP_C_LETDIG
+#define K SMTPP_C_DTOKEN
 
 /* Classes of one printable ASCII octet (32..126).  Built as a function of
  * the octet so the rules read like the ABNF they come from. */
@@ -30,14 +32,20 @@
    ((IN(c, 32, 33) || IN(c, 35, 91) || IN(c, 93, 126)) ? Q : 0) |             \
    ((IN(c, 33, 42) || IN(c, 44, 60) || IN(c, 62, 126)) ? X : 0) |             \
    ((IN(c, 33, 60) || IN(c, 62, 126)) ? V : 0) |                              \
-   ((IN(c, 33, 90) || IN(c, 94, 126)) ? C : 0) | (IN(c, 32, 126) ? P : 0))
+   ((IN(c, 33, 90) || IN(c, 94, 126)) ? C : 0) | (IN(c, 32, 126) ? P : 0) |  \
+   ((IS_ALPHA(c) || IS_DIGIT(c)) ? L : 0) |                                   \
+   ((IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || (c) == '.' || (c) > 127)     \
+        ? K : 0))
 
 #define R4(b) CLS(b), CLS(b + 1), CLS(b + 2), CLS(b + 3)
 #define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
 
-const uint8_t smtpp_cclass[256] = {
+const uint16_t smtpp_cclass[256] = {
   R16(0), R16(16), R16(32), R16(48), R16(64), R16(80), R16(96), R16(112),
-  /* 128..255: no ASCII class; UTF-8 is checked by smtpp_utf8_seq() */
+  /* 128..255: no ASCII class, only "part of a Domain token"; UTF-8 is
+   * checked by smtpp_utf8_seq() */
+  R16(128), R16(144), R16(160), R16(176), R16(192), R16(208), R16(224),
+  R16(240),
 };
 
 /* RFC 3629 4: well-formed UTF-8, no overlongs, no surrogates, <= U+10FFFF. */

@@ -22,7 +22,10 @@
 #define SMTPP_C_ESMTPV  0x20u /* esmtp-value char: %d33-60 / %d62-126 */
 #define SMTPP_C_DCONT   0x40u /* dcontent: %d33-90 / %d94-126 */
 #define SMTPP_C_PRINT   0x80u /* %d32-126 */
-extern const uint8_t smtpp_cclass[256];
+#define SMTPP_C_LETDIG  0x100u /* Let-dig: ALPHA / DIGIT */
+#define SMTPP_C_DTOKEN  0x200u /* can be part of a Domain token: Let-dig,
+                                  "-", "." and any octet >127 (U-labels) */
+extern const uint16_t smtpp_cclass[256];
 #define SMTPP_IS(c, cls) ((smtpp_cclass[(unsigned char)(c)] & (cls)) != 0)
 
 /* Validates one UTF-8 sequence starting at p (RFC 3629); returns its

@@ -538,9 +538,40 @@ static int ci_eq(const unsigned char *p, size_t n, const char *lit) {
   return 1;
 }
 
+/* Eight octets at a time (SWAR): a word of the line, loaded unaligned. */
+static uint64_t load8(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
 static int has_8bit(const unsigned char *p, const unsigned char *end) {
+  for (; end - p >= 8; p += 8)
+    if (load8(p) & HIGHS)
+      return 1;
   for (; p < end; p++)
     if (*p >= 0x80)
+      return 1;
+  return 0;
+}
+
+/* Whether [p, end) holds a CR, an LF or a NUL (RFC 5321 2.3.8).  A word
+ * with no octet below 0x0E cannot hold one; only other words are looked
+ * at octet by octet. */
+static int has_cr_lf_nul(const unsigned char *p, const unsigned char *end) {
+  for (; end - p >= 8; p += 8) {
+    uint64_t w = load8(p);
+    if (((w - 0x0E * ONES) & ~w & HIGHS) == 0)
+      continue; /* every octet >= 0x0E */
+    for (int i = 0; i < 8; i++)
+      if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+        return 1;
+  }
+  for (; p < end; p++)
+    if (*p == '\r' || *p == '\n' || *p == '\0')
       return 1;
   return 0;
 }
@@ -771,13 +802,10 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     protocol_error(s, bad ? SMTPP_ERR_BARE_CR_LF : SMTPP_ERR_SYNTAX, verb, ev);
     return;
   }
-  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never.  One pass. */
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = l[i];
-    if (ch <= '\r' && (ch == '\r' || ch == '\n' || ch == '\0')) {
-      protocol_error(s, SMTPP_ERR_BARE_CR_LF, verb, ev);
-      return;
-    }
+  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never. */
+  if (has_cr_lf_nul(l, l + len)) {
+    protocol_error(s, SMTPP_ERR_BARE_CR_LF, verb, ev);
+    return;
   }
   const smtpp_command *c = &smtpp_commands[verb];
   if (c->needs_ext && !(s->cfg->extensions & c->needs_ext)) {
