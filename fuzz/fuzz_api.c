@@ -74,10 +74,17 @@ static void pull(smtpp_session *s, replies *r, size_t max) {
   const unsigned char *p = smtpp_out_buf(s, &len);
   if (len && p == NULL)
     FUZZ_FAIL("out_buf gave %zu octets at NULL", len);
-  if (len > max)
-    len = max;
+  size_t ack = len;
+  if (max == 255)
+    ack = len + 7; /* acking more than there is must only empty it */
+  else if (len > max)
+    len = ack = max;
   take(r, p, len);
-  smtpp_out_ack(s, len);
+  smtpp_out_ack(s, ack);
+  size_t left;
+  (void)smtpp_out_buf(s, &left);
+  if (ack > len && left != 0)
+    FUZZ_FAIL("an over-long ack left %zu octets", left);
 }
 
 static void drain(smtpp_session *s, replies *r) {
@@ -94,20 +101,25 @@ static void drain(smtpp_session *s, replies *r) {
 /* ---- tables the program indexes ---- */
 static const int codes[] = {250, 251, 252, 354, 235, 334, 421, 450, 451,
                             452, 550, 551, 552, 553, 554, 555, 535, 200,
-                            999, 0,   -1,  199, 600, 459, 560, 220, 211};
+                            999, 0,   -1,  199, 600, 459, 560, 220, 211, 470};
 static const char *const enhs[] = {NULL,       "2.0.0",     "5.1.1",
                                    "4.7.0",    "5.5.x",     "9.9.9",
                                    "2.1.0.0",  "5.123.456", "5.1234.1",
-                                   "",         "4.2.1",     "2.7.0"};
+                                   "",         "4.2.1",     "2.7.0",
+                                   "5x",       "5.12345.1", "5.1x"};
 static const char *const texts[] = {
     NULL, "", "ok", "a\r\nb\0c", "\x7f\x80 \xff bytes",
     "0123456789012345678901234567890123456789012345678901234567890123456789"
     "0123456789012345678901234567890123456789012345678901234567890123456789"
     "0123456789012345678901234567890123456789012345678901234567890123456789"};
+#define L64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
 static const char *const hosts[] = {NULL, "mx.example.org", "localhost",
-                                    "-bad-", "a..b", "", "x.", "\xc3\xa9.example"};
+                                    "-bad-", "a..b", "", "x.", "\xc3\xa9.example",
+                                    L64 L64 L64 L64 "a" /* 257 octets */};
+#define M40 "PLAIN LOGIN CRAM-MD5 DIGEST-MD5 X-FOO-A "
 static const char *const mechs[] = {NULL, "PLAIN", "PLAIN LOGIN CRAM-MD5",
-                                    "plain", "", "BAD MECH!", "X-OAUTH2"};
+                                    "plain", "", "BAD MECH!", "X-OAUTH2",
+                                    "A_B  C ", M40 M40 M40 M40 M40 "X" /* 201 */};
 static const uint64_t sizes[] = {0, 1, 100, 10485760, UINT64_MAX};
 static const uint32_t counts[] = {0, 1, 3, 50, 99, 100, 1000, UINT32_MAX};
 
@@ -162,7 +174,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (int rounds = 0;; rounds++) {
         size_t used = 12345;
         smtpp_event ev;
-        int rc = smtpp_feed(&s, len ? in : NULL, len, &used, &ev);
+        memset(&ev, 0, sizeof ev);
+        /* opcode bit 3: a host that wants no events (ev == NULL) */
+        int rc = smtpp_feed(&s, len ? in : NULL, len, &used,
+                            (op & 0x08) ? NULL : &ev);
+        if ((op & 0x08) && rc == SMTPP_EVENT)
+          FUZZ_FAIL("an event was returned to a host that passed no ev");
         if (used > len)
           FUZZ_FAIL("consumed %zu of %zu", used, len);
         if (sticky < 0 && rc != sticky)
@@ -224,6 +241,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_FAIL("a name lookup returned NULL for %d", v);
       (void)smtpp_err_code(v);
       (void)smtpp_version();
+      if (k & 1) {
+        /* NULL where a pointer is required: -SMTPP_ERR_NULL_ARG, no crash */
+        size_t used, len;
+        smtpp_event ev;
+        static smtpp_session other;
+        if (smtpp_feed(NULL, "x", 1, &used, &ev) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_feed(&s, NULL, 1, &used, &ev) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_feed(&s, "x", 1, NULL, &ev) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_decide(NULL, 250, NULL, NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_tls_done(NULL, 1) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_shutdown(NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_get_state(NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_init(NULL, &cfg) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_init(&other, NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_out_buf(NULL, &len) != NULL || len != 0 ||
+            smtpp_out_buf(&s, NULL) != NULL)
+          FUZZ_FAIL("a NULL argument was not refused with NULL_ARG");
+        smtpp_out_ack(NULL, 1);
+        smtpp_config_default(NULL);
+      }
       break;
     }
     default: /* INIT again with another config */

@@ -47,7 +47,7 @@ int smtpp_check_domain(const unsigned char *p, const unsigned char *end,
         last = 'a'; /* a non-ASCII character is a letter here */
         continue;
       }
-      if (!is_letdig(c) && !(c == '-' && p != label))
+      if (c != '-' || p == label) /* letters and digits were taken above */
         return SMTPP_ERR_SYNTAX;
       last = c;
       p++;
@@ -223,10 +223,6 @@ static const unsigned char *local_part(const unsigned char *p,
         return NULL;
       }
       p += n;
-      continue;
-    }
-    if (p < end && SMTPP_IS(*p, SMTPP_C_ATEXT)) {
-      p++;
       continue;
     }
     if (p == atom)

@@ -22,9 +22,10 @@ static const short err_codes[] = {
 #undef XX
 };
 
+/* Accepts err or -err; -1 for anything that is not an id. */
 static int err_index(int err) {
-  if (err < 0)
-    err = -err;
+  if (err > -SMTPP_ERR__COUNT && err < 0)
+    return -err;
   return (err >= 0 && err < SMTPP_ERR__COUNT) ? err : -1;
 }
 

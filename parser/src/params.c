@@ -117,7 +117,7 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
   size_t n = (size_t)(end - v);
   switch (id) {
   case P_SIZE: { /* size-value = 1*20DIGIT (RFC 1870 5) */
-    if (n == 0 || n > 20)
+    if (n > 20) /* never empty: smtpp_parse_params() */
       return SMTPP_ERR_BAD_PARAM;
     uint64_t x = 0;
     for (; v < end; v++) {
@@ -148,8 +148,8 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     else
       return SMTPP_ERR_BAD_PARAM;
     return 0;
-  case P_ENVID:
-    if (n == 0 || n > ENVID_MAX)
+  case P_ENVID: /* values are never empty: smtpp_parse_params() */
+    if (n > ENVID_MAX)
       return SMTPP_ERR_BAD_PARAM;
     out->envid.p = v;
     out->envid.len = n;
@@ -159,7 +159,7 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     out->auth.len = n;
     if (n == 2 && v[0] == '<' && v[1] == '>')
       return 0;
-    if (n == 0 || n > AUTH_MAX)
+    if (n > AUTH_MAX)
       return SMTPP_ERR_BAD_PARAM;
     return smtpp_check_xtext(v, end);
   case P_NOTIFY:

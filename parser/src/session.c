@@ -334,7 +334,7 @@ int smtpp_decide(smtpp_session *s, int code, const char *enh,
     return -SMTPP_ERR_NO_DECISION;
   int ok = success_code_ok(s->pending, code) ||
            (code >= 400 && code <= 559 && code % 100 <= 59);
-  if (!ok || (code >= 200 && code < 300 && s->pending == PEND_AUTH && code != 235))
+  if (!ok)
     return -SMTPP_ERR_BAD_CODE;
   if (code >= 300 && code < 400 && enh != NULL)
     return -SMTPP_ERR_BAD_CODE;
@@ -362,7 +362,7 @@ int smtpp_decide(smtpp_session *s, int code, const char *enh,
 static void refusal(smtpp_session *s, int code, const char *enh,
                     const char *deftext) {
   char genenh[8] = {(char)('0' + code / 100), '.', '0', '.', '0', '\0'};
-  const char *e = (enh && enh[0]) ? enh : genenh;
+  const char *e = enh ? enh : genenh;
   if (s->dec_set & 2)
     (void)smtpp_reply_line(s, code, enh_or_null(s, e), s->dec_text,
                            s->dec_text_len, 0);
@@ -372,9 +372,7 @@ static void refusal(smtpp_session *s, int code, const char *enh,
 
 static void accepted_text(smtpp_session *s, int code, const char *enh,
                           const char *deftext) {
-  const char *e = (enh && enh[0]) ? enh : NULL;
-  if (code >= 300 && code < 400)
-    e = NULL;
+  const char *e = code >= 300 ? NULL : enh; /* callers pass 2xx or 3xx */
   if (s->dec_set & 2)
     (void)smtpp_reply_line(s, code, enh_or_null(s, e), s->dec_text,
                            s->dec_text_len, 0);
@@ -431,8 +429,7 @@ static void resolve(smtpp_session *s) {
   case PEND_RCPT:
     if (ok) {
       s->state = SMTPP_ST_CMD_AFTER_RCPT;
-      if (s->nrcpt < UINT32_MAX)
-        s->nrcpt++;
+      s->nrcpt++; /* cannot overflow: RCPT is refused at max_rcpt() */
       accepted_text(s, code, enh ? enh : "2.1.5", "Recipient OK");
     } else {
       refusal(s, code, enh, "Recipient refused");
@@ -707,22 +704,15 @@ static int mech_offered(const smtpp_session *s, const unsigned char *m,
     const char *e = p;
     while (*e && *e != ' ')
       e++;
-    if (e > p && n > 0) {
-      size_t l = (size_t)(e - p);
-      if (l == n) {
-        size_t i = 0;
-        while (i < n) {
-          unsigned char c = m[i];
-          if (c >= 'a' && c <= 'z')
-            c = (unsigned char)(c - 32);
-          if (c != (unsigned char)p[i])
-            break;
-          i++;
-        }
-        if (i == n)
-          return 1;
-      }
-    }
+    /* m is 1..20 mech-chars (checked by the caller); config_ok() admits
+     * only upper-case lists, so folding m is enough */
+    size_t i = 0;
+    if ((size_t)(e - p) == n)
+      while (i < n && (m[i] >= 'a' && m[i] <= 'z' ? m[i] - 32 : m[i]) ==
+                          (unsigned char)p[i])
+        i++;
+    if (i == n)
+      return 1;
     p = e;
   }
   return 0;
@@ -1234,6 +1224,6 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
     }
     }
   }
-  *consumed = len;
-  return s->state == SMTPP_ST_CLOSED ? SMTPP_CLOSED : SMTPP_NEED_MORE;
+  *consumed = len; /* the loop returns SMTPP_CLOSED itself */
+  return SMTPP_NEED_MORE;
 }
