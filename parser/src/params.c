@@ -88,7 +88,7 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
     *bits = 1;
     return 0;
   }
-  while (v < end) {
+  for (;;) { /* v < end: the value is never empty, nor after a comma */
     const unsigned char *c = memchr(v, ',', (size_t)(end - v));
     const unsigned char *e = c ? c : end;
     uint8_t bit;
@@ -109,7 +109,6 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
     if (v == end)
       return SMTPP_ERR_BAD_PARAM; /* trailing comma */
   }
-  return SMTPP_ERR_BAD_PARAM;
 }
 
 static int check_value(int id, const unsigned char *v, const unsigned char *end,
@@ -164,7 +163,8 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     return smtpp_check_xtext(v, end);
   case P_NOTIFY:
     return check_notify(v, end, &out->notify);
-  case P_ORCPT: { /* addr-type ";" xtext (RFC 3461 4.2) */
+  default: /* P_ORCPT (SMTPUTF8 takes no value and never comes here) */
+  { /* addr-type ";" xtext (RFC 3461 4.2) */
     const unsigned char *semi = memchr(v, ';', n);
     if (n > ORCPT_MAX || semi == NULL || semi == v || semi + 1 == end)
       return SMTPP_ERR_BAD_PARAM;
@@ -177,8 +177,6 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     out->orcpt.len = (size_t)(end - semi - 1);
     return smtpp_check_xtext(semi + 1, end);
   }
-  default:
-    return SMTPP_ERR_BAD_PARAM;
   }
 }
 

@@ -44,8 +44,8 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
 static int put_line(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more, int trusted) {
   size_t enh_len = enh ? strlen(enh) : 0;
-  if (enh_len > 11)
-    enh_len = 11; /* "5.999.999" at most; longer is not an enhanced code */
+  if (enh_len > 11) /* callers pass "5.999.999" at most (enh_ok()); this */
+    enh_len = 11;   /* keeps the 512 bound should one ever pass more */
   /* 3 digits + sep + enh + SP + text + CRLF <= 512 */
   size_t room = REPLY_LINE_MAX - 4 - 2 - (enh_len ? enh_len + 1 : 0);
   if (text_len > room)

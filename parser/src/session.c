@@ -295,10 +295,8 @@ static int success_code_ok(int kind, int code) {
     return code == 250 || code == 251 || code == 252;
   case PEND_DATA:
     return code == 354;
-  case PEND_AUTH:
+  default: /* PEND_AUTH: every other kind is listed above */
     return code == 235 || code == 334;
-  default:
-    return 0;
   }
 }
 
@@ -481,9 +479,7 @@ static void resolve(smtpp_session *s) {
       }
     }
     break;
-  default:
-    break;
-  }
+  } /* every pending kind is handled; PEND_NONE returned above */
   s->dec_set = 0;
 }
 
@@ -976,10 +972,7 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     set_pending(s, PEND_AUTH, ev);
     break;
   }
-  default:
-    err = SMTPP_ERR_UNKNOWN_COMMAND;
-    break;
-  }
+  } /* every verb has its case; SMTPP_VERB_NONE got 500 above */
   if (err) {
     if (ev) {
       memset(ev, 0, sizeof *ev);
