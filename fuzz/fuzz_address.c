@@ -7,6 +7,7 @@
  * reply (code and enhanced code) as the model's, or its alternative.
  */
 #include "fuzz_fail.h"
+#include "guard.h"
 #include "internal.h"
 #include "model.h"
 
@@ -14,19 +15,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_reply(int a, int b) {
+FUZZ_HARNESS static int same_reply(int a, int b) {
   return a && b && model_err_code(a) == model_err_code(b) &&
          strcmp(model_err_enh(a), model_err_enh(b)) == 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   unsigned sel = data[0];
   int utf8 = (sel >> 2) & 1;
   size_t n = size - 1;
-  uint8_t *p = malloc(n ? n : 1); /* exact size: over-reads trap */
-  memcpy(p, data + 1, n);
+  static oguard guard;
+  const uint8_t *p = oguard_copy(&guard, data + 1, n); /* exact size: over-reads trap */
   switch (sel & 3) {
   case 0: {
     unsigned pf = (utf8 ? SMTPP_ADDR_UTF8 : 0) |
@@ -67,6 +68,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     break;
   }
   }
-  free(p);
   return 0;
 }

@@ -1,5 +1,6 @@
 /* fuzz_config.c - decodes the selector octets (fuzz_config.h, README.md). */
 #include "fuzz_config.h"
+#include "fuzz_fail.h" /* FUZZ_HARNESS */
 
 #include <string.h>
 
@@ -9,7 +10,7 @@ static const uint64_t sizes[8] = {10u * 1024u * 1024u, 0, 1, 5, 64, 1000,
 /* error budgets: 0 means the default (20) */
 static const uint32_t budgets[8] = {0, 1, 2, 3, 5, 10, 100, 0xffffffffu};
 
-int fuzz_select(const uint8_t *d, size_t size, fuzz_setup *fs) {
+FUZZ_HARNESS int fuzz_select(const uint8_t *d, size_t size, fuzz_setup *fs) {
   if (size < FUZZ_SELECTOR)
     return 0;
   memset(fs, 0, sizeof *fs);

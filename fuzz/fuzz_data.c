@@ -5,6 +5,7 @@
  * (4.5.3.1.6).  Octet 0: chunk size (0 = one piece).
  */
 #include "fuzz_fail.h"
+#include "guard.h"
 #include "internal.h"
 #include "model.h"
 
@@ -12,7 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   size_t step = data[0];
@@ -20,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = size - 1;
 
   /* the model: up to and including the end of the message */
-  obuf want = {0}, got = {0};
+  static obuf want, got; /* reused: no malloc churn per run */
+  obuf_reset(&want);
+  obuf_reset(&got);
   model_data md = {0};
   size_t want_end = 0; /* offset after the terminator, 0 if none */
   for (size_t i = 0; i < len && !want_end; i++)
@@ -28,14 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       want_end = i + 1;
 
   static smtpp_session s;
+  static oguard guard;
   memset(&s, 0, sizeof s);
   s.data_state = SMTPP_DS_LINE_START;
   size_t got_end = 0;
   int too_long = 0;
   for (size_t pos = 0; pos < len && !got_end;) {
     size_t n = step && len - pos > step ? step : len - pos;
-    uint8_t *chunk = malloc(n); /* exact size: over-reads trap */
-    memcpy(chunk, in + pos, n);
+    const uint8_t *chunk = oguard_copy(&guard, in + pos, n); /* exact size: over-reads trap */
     size_t q = 0;
     while (q < n && !got_end) {
       smtpp_data_result r;
@@ -48,7 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (r.end)
         got_end = pos + q;
     }
-    free(chunk);
     pos += n;
   }
   if (got_end != want_end)
@@ -57,7 +59,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_FAIL("body differs: %zu octets, model %zu", got.len, want.len);
   if (too_long != md.line_too_long)
     FUZZ_FAIL("line too long %d, model %d", too_long, md.line_too_long);
-  obuf_free(&want);
-  obuf_free(&got);
   return 0;
 }

@@ -5,6 +5,7 @@
  * Every line, and every over-long report, must match the model's.
  */
 #include "fuzz_fail.h"
+#include "guard.h"
 #include "internal.h"
 #include "model.h"
 
@@ -17,7 +18,7 @@ typedef struct line_log {
   size_t n;
 } line_log;
 
-static void log_line(line_log *l, int too_long, const uint8_t *p, size_t n) {
+FUZZ_HARNESS static void log_line(line_log *l, int too_long, const uint8_t *p, size_t n) {
   obuf_byte(&l->b, (uint8_t)too_long);
   obuf_u64(&l->b, too_long ? 0 : n);
   if (!too_long)
@@ -25,7 +26,7 @@ static void log_line(line_log *l, int too_long, const uint8_t *p, size_t n) {
   l->n++;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   int bare_lf = data[0] & 1;
@@ -33,7 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *in = data + 1;
   size_t len = size - 1;
 
-  line_log want = {0}, got = {0};
+  static line_log want, got; /* reused: no malloc churn per run */
+  obuf_reset(&want.b);
+  obuf_reset(&got.b);
+  want.n = got.n = 0;
   for (size_t pos = 0; pos < len;) { /* the model */
     size_t content, t = model_line(in + pos, len - pos, bare_lf, &content);
     if (t == 0) {
@@ -46,12 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   static smtpp_session s; /* static: 3 KiB, zeroed per run below */
+  static oguard guard;
   memset(&s, 0, sizeof s);
   smtpp_line_reset(&s);
   for (size_t pos = 0; pos < len;) {
     size_t n = step && len - pos > step ? step : len - pos;
-    uint8_t *chunk = malloc(n); /* exact size: over-reads trap */
-    memcpy(chunk, in + pos, n);
+    const uint8_t *chunk = oguard_copy(&guard, in + pos, n); /* exact size: over-reads trap */
     for (size_t q = 0; q < n;) {
       int gotline;
       smtpp_line_result r;
@@ -65,14 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         log_line(&got, r.too_long, r.line, r.len);
       }
     }
-    free(chunk);
     pos += n;
   }
   if (want.b.len != got.b.len ||
       (want.b.len && memcmp(want.b.p, got.b.p, want.b.len) != 0))
     FUZZ_FAIL("lines differ: model %zu lines, parser %zu lines (step %zu, bare_lf %d)",
               want.n, got.n, step, bare_lf);
-  obuf_free(&want.b);
-  obuf_free(&got.b);
   return 0;
 }

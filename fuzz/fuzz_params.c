@@ -6,6 +6,7 @@
  * give the same reply (code and enhanced code).
  */
 #include "fuzz_fail.h"
+#include "guard.h"
 #include "internal.h"
 #include "model.h"
 
@@ -16,15 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint64_t limits[8] = {0, 1, 999, 1000, 10485760, 18446744073709551614u,
                                    18446744073709551615u, 100000};
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2)
     return 0;
   int verb = (data[0] & 1) ? SMTPP_VERB_RCPT : SMTPP_VERB_MAIL;
   uint64_t max = limits[(data[0] >> 1) & 7];
   uint32_t offered = data[1] | ((data[0] & 0x10u) ? SMTPP_EXT_AUTH : 0);
   size_t n = size - 2;
-  uint8_t *p = malloc(n ? n : 1); /* exact size: over-reads trap */
-  memcpy(p, data + 2, n);
+  static oguard guard;
+  const uint8_t *p = oguard_copy(&guard, data + 2, n); /* exact size: over-reads trap */
   smtpp_params got;
   model_params want;
   int err = smtpp_parse_params(p, p + n, verb, offered, max, &got);
@@ -37,6 +38,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_FAIL("params decoded differently (SMTPUTF8 %d/%d, SIZE %llu/%llu)",
               got.smtputf8, want.smtputf8, (unsigned long long)got.size,
               (unsigned long long)want.size);
-  free(p);
   return 0;
 }

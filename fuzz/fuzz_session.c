@@ -7,6 +7,7 @@
  * On a violation the report is printed and the process aborts.
  */
 #include "fuzz_config.h"
+#include "fuzz_fail.h"
 #include "oracle.h"
 
 #include <stdio.h>
@@ -14,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_setup fs;
   if (!fuzz_select(data, size, &fs))
     return 0;

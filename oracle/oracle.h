@@ -53,11 +53,19 @@ typedef struct oracle_report {
   char detail[128];
 } oracle_report;
 
-/* One run of a parser, as the checker sees it. */
+/* One run of a parser, as the checker sees it.
+ *
+ * hash_only (set it after init/reset): the run is only compared with
+ * another (P7, P10), so out, ev_norm and ev_raw are kept as hashes (h_*)
+ * instead of octets and no message is rebuilt; the counters, the state and
+ * the flags below are kept as usual.  The checker compares a hashed
+ * stream with a stored one by hashing the stored octets. */
 typedef struct oracle_trace {
+  int hash_only;
   obuf out;             /* every reply octet, in order */
   obuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
   obuf ev_raw;          /* events exactly as delivered */
+  ohash h_out, h_norm, h_raw; /* the same three streams when hash_only */
   model_msg *msg;       /* message bodies rebuilt from the events */
   size_t nmsg, capmsg, nmsg_init;
   int body_open;        /* a DATA/BDAT message is being delivered */
@@ -86,7 +94,8 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev);
 void oracle_trace_finish(oracle_trace *t, int state);
 
 /* Runs the real parser over in, fed in the chunks cut at splits (sorted
- * offsets, each <= len), each chunk copied into an exact-size allocation.
+ * offsets, each <= len), each chunk copied into an exact-size block
+ * (guard.h).
  * Replies are pulled after every call; no decision is ever made (the
  * parser's defaults apply), smtpp_tls_done() is never called. */
 void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
@@ -100,8 +109,11 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
                  const oracle_trace *whole, const oracle_trace *split,
                  const oracle_trace *again, oracle_report *rep);
 
-/* All of it: three parser runs, the model, the check.  Reuses static
- * buffers between calls (not thread-safe). */
+/* All of it: the parser run whole (recorded), the model, and the reruns
+ * that are only compared (hash_only): with splits, the split run (P7) and
+ * the split run again (P10); without, the whole run again (P10; P7 holds
+ * trivially, the split run being the whole run).  Reuses static buffers
+ * between calls (not thread-safe). */
 int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
                const size_t *splits, size_t nsplits, oracle_report *rep);
 

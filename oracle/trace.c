@@ -42,7 +42,32 @@ void oracle_trace_reset(oracle_trace *t) {
 }
 
 void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n) {
-  obuf_put(&t->out, bytes, n);
+  if (t->hash_only)
+    ohash_put(&t->h_out, bytes, n);
+  else
+    obuf_put(&t->out, bytes, n);
+}
+
+/* A stream of the trace: stored octets, or their hash when hash_only. */
+typedef struct sink {
+  obuf *b;
+  ohash *h;
+} sink;
+
+static sink stream(oracle_trace *t, int raw) {
+  sink k = {raw ? &t->ev_raw : &t->ev_norm, raw ? &t->h_raw : &t->h_norm};
+  if (t->hash_only)
+    k.b = NULL;
+  else
+    k.h = NULL;
+  return k;
+}
+
+static void emit(sink k, const void *p, size_t n) {
+  if (k.b)
+    obuf_put(k.b, p, n);
+  else
+    ohash_put(k.h, p, n);
 }
 
 /* One event as fixed-size numbers, then the octets of its slices. */
@@ -53,31 +78,45 @@ typedef struct ev_head {
   uint64_t lens[9]; /* UINT64_MAX: slice absent (p == NULL) */
 } ev_head;
 
-static void serialize(obuf *b, const smtpp_event *ev, uint32_t flags) {
+/* The event's numbers and its slices, ready to be written to a stream. */
+typedef struct ev_rec {
+  ev_head h;
+  const smtpp_slice *sl[9];
+} ev_rec;
+
+static void make_rec(ev_rec *r, const smtpp_event *ev) {
   const smtpp_slice *sl[9] = {&ev->arg, &ev->path, &ev->local, &ev->domain,
                               &ev->initial, &ev->params.envid,
                               &ev->params.orcpt_type, &ev->params.orcpt,
                               &ev->params.auth};
-  ev_head h;
-  memset(&h, 0, sizeof h);
-  h.type = (uint8_t)ev->type;
-  h.verb = (uint8_t)ev->verb;
-  h.error = (uint8_t)ev->error;
-  h.has_size = ev->params.has_size;
-  h.body = ev->params.body;
-  h.smtputf8 = ev->params.smtputf8;
-  h.ret = ev->params.ret;
-  h.notify = ev->params.notify;
-  h.flags = flags;
-  h.chunk_size = ev->chunk_size;
-  h.message_size = ev->message_size;
-  h.size = ev->params.size;
+  ev_head *h = &r->h;
+  memset(h, 0, sizeof *h);
+  h->type = (uint8_t)ev->type;
+  h->verb = (uint8_t)ev->verb;
+  h->error = (uint8_t)ev->error;
+  h->has_size = ev->params.has_size;
+  h->body = ev->params.body;
+  h->smtputf8 = ev->params.smtputf8;
+  h->ret = ev->params.ret;
+  h->notify = ev->params.notify;
+  h->flags = ev->flags;
+  h->chunk_size = ev->chunk_size;
+  h->message_size = ev->message_size;
+  h->size = ev->params.size;
+  for (int i = 0; i < 9; i++) {
+    r->sl[i] = sl[i];
+    h->lens[i] = sl[i]->p ? (uint64_t)sl[i]->len : UINT64_MAX;
+  }
+}
+
+/* Writes the record with the given flags (built once, written to both the
+ * raw and the normalised stream). */
+static void serialize(sink b, ev_rec *r, uint32_t flags) {
+  r->h.flags = flags;
+  emit(b, &r->h, sizeof r->h);
   for (int i = 0; i < 9; i++)
-    h.lens[i] = sl[i]->p ? (uint64_t)sl[i]->len : UINT64_MAX;
-  obuf_put(b, &h, sizeof h);
-  for (int i = 0; i < 9; i++)
-    if (sl[i]->p)
-      obuf_put(b, sl[i]->p, sl[i]->len);
+    if (r->sl[i]->p && r->sl[i]->len)
+      emit(b, r->sl[i]->p, r->sl[i]->len);
 }
 
 /* Body pieces may be cut anywhere (smtpp.h): the normalised stream holds
@@ -85,10 +124,13 @@ static void serialize(obuf *b, const smtpp_event *ev, uint32_t flags) {
 static void flush_body(oracle_trace *t) {
   if (!t->pend_open)
     return;
-  obuf_byte(&t->ev_norm, (uint8_t)SMTPP_EV_BODY);
-  obuf_byte(&t->ev_norm, (uint8_t)t->pend_verb);
-  obuf_u64(&t->ev_norm, t->pend_body.len);
-  obuf_put(&t->ev_norm, t->pend_body.p, t->pend_body.len);
+  sink k = stream(t, 0);
+  uint8_t head[2] = {(uint8_t)SMTPP_EV_BODY, (uint8_t)t->pend_verb};
+  uint64_t n = t->pend_body.len;
+  emit(k, head, sizeof head);
+  emit(k, &n, sizeof n);
+  if (n)
+    emit(k, t->pend_body.p, t->pend_body.len);
   t->pend_body.len = 0;
   t->pend_open = 0;
 }
@@ -108,23 +150,8 @@ static void close_msg(oracle_trace *t, int kind, int err) {
   t->body_open = 0;
 }
 
-void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
-  if (t->tls)
-    t->events_after_tls++;
-  if (t->closed)
-    t->events_after_close++;
-  serialize(&t->ev_raw, ev, ev->flags);
-  if (ev->type == SMTPP_EV_BODY) {
-    if (t->pend_open && t->pend_verb != ev->verb)
-      flush_body(t);
-    t->pend_open = 1;
-    t->pend_verb = ev->verb;
-    obuf_put(&t->pend_body, ev->arg.p, ev->arg.len);
-    obuf_put(&open_msg(t)->body, ev->arg.p, ev->arg.len);
-    return;
-  }
-  flush_body(t);
-  serialize(&t->ev_norm, ev, ev->flags & ~SMTPP_EVF_INPUT_PENDING);
+/* The messages as the host sees them (P6), from the events but BODY. */
+static void rebuild_messages(oracle_trace *t, const smtpp_event *ev) {
   switch (ev->type) {
   case SMTPP_EV_COMMAND:
     if (ev->verb == SMTPP_VERB_DATA || ev->verb == SMTPP_VERB_BDAT)
@@ -144,15 +171,37 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
     if (ev->verb == SMTPP_VERB_BDAT && ev->error == SMTPP_ERR_SIZE_EXCEEDED)
       close_msg(t, MODEL_MSG_ABORTED, 0);
     break;
-  case SMTPP_EV_STARTTLS:
-    t->tls = 1;
-    break;
-  case SMTPP_EV_CLOSE:
-    t->closed = 1;
-    break;
   default:
     break;
   }
+}
+
+void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
+  if (t->tls)
+    t->events_after_tls++;
+  if (t->closed)
+    t->events_after_close++;
+  ev_rec rec;
+  make_rec(&rec, ev);
+  serialize(stream(t, 1), &rec, ev->flags);
+  if (ev->type == SMTPP_EV_BODY) {
+    if (t->pend_open && t->pend_verb != ev->verb)
+      flush_body(t);
+    t->pend_open = 1;
+    t->pend_verb = ev->verb;
+    obuf_put(&t->pend_body, ev->arg.p, ev->arg.len);
+    if (!t->hash_only)
+      obuf_put(&open_msg(t)->body, ev->arg.p, ev->arg.len);
+    return;
+  }
+  flush_body(t);
+  serialize(stream(t, 0), &rec, ev->flags & ~SMTPP_EVF_INPUT_PENDING);
+  if (!t->hash_only)
+    rebuild_messages(t, ev);
+  if (ev->type == SMTPP_EV_STARTTLS)
+    t->tls = 1;
+  else if (ev->type == SMTPP_EV_CLOSE)
+    t->closed = 1;
 }
 
 void oracle_trace_finish(oracle_trace *t, int state) {
