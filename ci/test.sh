@@ -16,8 +16,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian 12 packages.  Beyond the obvious ones: libclang-rt-14-dev holds the
 # sanitizer and libFuzzer runtimes (only a Recommends of clang-14, so
 # --no-install-recommends would leave it out) and gcc is the second compiler.
+# ctest's ossfuzz_build runs .clusterfuzzlite/build.sh for libFuzzer and
+# AFL++ (afl++), zips and unzips the seed corpora (zip, unzip).
 PACKAGES=(clang-14 llvm-14 libclang-rt-14-dev gcc cmake ninja-build
-          libcmocka-dev pkg-config binutils)
+          libcmocka-dev pkg-config binutils zip unzip afl++)
 # Fuzz campaigns (ci/fuzz.sh, ci/corpus.sh, ci/coverage.sh, --fuzz-deps):
 # AFL++ 4.x, gnuplot for the progress plot (gnuplot-nox: the png terminal
 # without the Qt/GTK stack), zip for seed-corpus zips, lcov for genhtml.
@@ -48,7 +50,8 @@ indent() { while IFS= read -r line; do printf '  %s\n' "$line"; done; }
 # Prints what is missing, one item per line; nothing when all is there.
 missing_deps() {
   local c
-  for c in clang-14 llvm-symbolizer-14 llvm-profdata-14 gcc cmake ninja pkg-config ar; do
+  for c in clang-14 clang++-14 llvm-symbolizer-14 llvm-profdata-14 gcc cmake ninja pkg-config ar \
+           zip unzip afl-clang-fast; do
     command -v "$c" >/dev/null 2>&1 || echo "command $c"
   done
   [ -f /usr/include/cmocka.h ] || echo "file /usr/include/cmocka.h"
