@@ -133,21 +133,6 @@ static int ipv6_ok(const unsigned char *p, const unsigned char *end) {
   return v4 ? groups == 6 : groups == 8;
 }
 
-static int ci_prefix(const unsigned char *p, const unsigned char *end,
-                     const char *lit) {
-  size_t n = strlen(lit);
-  if ((size_t)(end - p) < n)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = p[i];
-    if (c >= 'a' && c <= 'z')
-      c = (unsigned char)(c - 32);
-    if (c != (unsigned char)lit[i])
-      return 0;
-  }
-  return 1;
-}
-
 int smtpp_check_address_literal(const unsigned char *p,
                                 const unsigned char *end) {
   if (end - p < 3 || p[0] != '[' || end[-1] != ']')
@@ -156,7 +141,7 @@ int smtpp_check_address_literal(const unsigned char *p,
   end--;
   if (ipv4_ok(p, end))
     return 0;
-  if (ci_prefix(p, end, "IPV6:"))
+  if (smtpp_ci_prefix(p, end, "IPV6:"))
     return ipv6_ok(p + 5, end) ? 0 : SMTPP_ERR_SYNTAX;
   /* General-address-literal = Standardized-tag ":" 1*dcontent */
   const unsigned char *tag = p;
@@ -255,7 +240,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     return 0;
   }
   /* RFC 5321 4.1.1.3: "<Postmaster>" needs no domain. */
-  if ((flags & SMTPP_ADDR_POSTMASTER) && ci_prefix(p, end, "POSTMASTER>")) {
+  if ((flags & SMTPP_ADDR_POSTMASTER) && smtpp_ci_prefix(p, end, "POSTMASTER>")) {
     out->postmaster = 1;
     out->mailbox = out->local = p;
     out->mailbox_len = out->local_len = 10;

@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 #define A SMTPP_C_ALPHA
 #define D SMTPP_C_DIGIT
 #define T SMTPP_C_ATEXT
@@ -80,4 +82,21 @@ size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end) {
     if (p[i] < 0x80 || p[i] > 0xBF)
       return 0;
   return n;
+}
+
+static unsigned char ascii_upper(unsigned char c) {
+  return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 32) : c;
+}
+
+int smtpp_ci_prefix(const unsigned char *p, const unsigned char *end,
+                    const char *lit) {
+  size_t i = 0;
+  for (; lit[i]; i++)
+    if (p + i >= end || ascii_upper(p[i]) != (unsigned char)lit[i])
+      return 0;
+  return 1;
+}
+
+int smtpp_ci_eq(const unsigned char *p, size_t n, const char *lit) {
+  return strlen(lit) == n && smtpp_ci_prefix(p, p + n, lit);
 }

@@ -28,6 +28,13 @@
 extern const uint16_t smtpp_cclass[256];
 #define SMTPP_IS(c, cls) ((smtpp_cclass[(unsigned char)(c)] & (cls)) != 0)
 
+/* Case-insensitive comparisons with an upper-case ASCII literal (verbs,
+ * keywords and parameter values are case-insensitive, RFC 5321 2.4):
+ * [p, p + n) equals lit / [p, end) starts with lit. */
+int smtpp_ci_eq(const unsigned char *p, size_t n, const char *lit);
+int smtpp_ci_prefix(const unsigned char *p, const unsigned char *end,
+                    const char *lit);
+
 /* Validates one UTF-8 sequence starting at p (RFC 3629); returns its
  * length, or 0 if malformed or truncated at end. */
 size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end);

@@ -35,19 +35,6 @@ static const struct {
 #define ORCPT_MAX 500u /* RFC 3461 4.2 */
 #define AUTH_MAX 500u  /* RFC 4954 5 */
 
-static int ci_eq(const unsigned char *p, size_t n, const char *lit) {
-  if (strlen(lit) != n)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = p[i];
-    if (c >= 'a' && c <= 'z')
-      c = (unsigned char)(c - 32);
-    if (c != (unsigned char)lit[i])
-      return 0;
-  }
-  return 1;
-}
-
 static int hexval(unsigned char c) {
   /* RFC 3461 4: hexchar uses upper-case A-F only. */
   if (c >= '0' && c <= '9')
@@ -84,7 +71,7 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
                         uint8_t *bits) {
   /* "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1) */
   *bits = 0;
-  if (ci_eq(v, (size_t)(end - v), "NEVER")) {
+  if (smtpp_ci_eq(v, (size_t)(end - v), "NEVER")) {
     *bits = 1;
     return 0;
   }
@@ -92,11 +79,11 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
     const unsigned char *c = memchr(v, ',', (size_t)(end - v));
     const unsigned char *e = c ? c : end;
     uint8_t bit;
-    if (ci_eq(v, (size_t)(e - v), "SUCCESS"))
+    if (smtpp_ci_eq(v, (size_t)(e - v), "SUCCESS"))
       bit = 2;
-    else if (ci_eq(v, (size_t)(e - v), "FAILURE"))
+    else if (smtpp_ci_eq(v, (size_t)(e - v), "FAILURE"))
       bit = 4;
-    else if (ci_eq(v, (size_t)(e - v), "DELAY"))
+    else if (smtpp_ci_eq(v, (size_t)(e - v), "DELAY"))
       bit = 8;
     else
       return SMTPP_ERR_BAD_PARAM;
@@ -130,19 +117,19 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     return 0;
   }
   case P_BODY:
-    if (ci_eq(v, n, "7BIT"))
+    if (smtpp_ci_eq(v, n, "7BIT"))
       out->body = 1;
-    else if (ci_eq(v, n, "8BITMIME"))
+    else if (smtpp_ci_eq(v, n, "8BITMIME"))
       out->body = 2;
-    else if (ci_eq(v, n, "BINARYMIME"))
+    else if (smtpp_ci_eq(v, n, "BINARYMIME"))
       return SMTPP_ERR_PARAM_NOT_IMPL; /* RFC 3030 3: not offered */
     else
       return SMTPP_ERR_BAD_PARAM;
     return 0;
   case P_RET:
-    if (ci_eq(v, n, "FULL"))
+    if (smtpp_ci_eq(v, n, "FULL"))
       out->ret = 1;
-    else if (ci_eq(v, n, "HDRS"))
+    else if (smtpp_ci_eq(v, n, "HDRS"))
       out->ret = 2;
     else
       return SMTPP_ERR_BAD_PARAM;
@@ -210,7 +197,7 @@ int smtpp_parse_params(const unsigned char *p, const unsigned char *end,
       return SMTPP_ERR_SYNTAX;
     int id = -1;
     for (int i = 0; i < P__COUNT; i++)
-      if (ci_eq(kw, (size_t)(kw_end - kw), param_table[i].name)) {
+      if (smtpp_ci_eq(kw, (size_t)(kw_end - kw), param_table[i].name)) {
         id = i;
         break;
       }

@@ -518,19 +518,6 @@ static size_t line_limit(const smtpp_session *s, int verb) {
   return lim;
 }
 
-static int ci_eq(const unsigned char *p, size_t n, const char *lit) {
-  if (strlen(lit) != n)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = p[i];
-    if (c >= 'a' && c <= 'z')
-      c = (unsigned char)(c - 32);
-    if (c != (unsigned char)lit[i])
-      return 0;
-  }
-  return 1;
-}
-
 /* Eight octets at a time (SWAR): a word of the line, loaded unaligned. */
 static uint64_t load8(const unsigned char *p) {
   uint64_t w;
@@ -594,7 +581,7 @@ static int parse_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
                            const unsigned char *end, smtpp_event *ev) {
   const char *kw = verb == SMTPP_VERB_MAIL ? "FROM:" : "TO:";
   size_t kwl = strlen(kw);
-  if ((size_t)(end - a) < kwl || !ci_eq(a, kwl, kw))
+  if ((size_t)(end - a) < kwl || !smtpp_ci_eq(a, kwl, kw))
     return SMTPP_ERR_SYNTAX;
   a += kwl;
   if (s->cfg->lenient & SMTPP_LENIENT_PATH_SPACE)
@@ -655,7 +642,7 @@ static int parse_bdat(const unsigned char *a, const unsigned char *end,
     return SMTPP_ERR_BDAT_SYNTAX;
   *last = 0;
   if (a < end) {
-    if (*a != ' ' || !ci_eq(a + 1, (size_t)(end - a - 1), "LAST"))
+    if (*a != ' ' || !smtpp_ci_eq(a + 1, (size_t)(end - a - 1), "LAST"))
       return SMTPP_ERR_BDAT_SYNTAX;
     *last = 1;
   }
@@ -904,7 +891,7 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
       break;
     if (arg == end) {
       help_reply(s, SMTPP_VERB_NONE);
-    } else if (ci_eq(arg, (size_t)(end - arg), "STATUS")) {
+    } else if (smtpp_ci_eq(arg, (size_t)(end - arg), "STATUS")) {
       status_reply(s);
     } else {
       size_t tl;
