@@ -227,32 +227,6 @@ void dlg_reply_fmt(dlg_buf *b, const dlg_reply *r) {
 
 static const struct {
   const char *name;
-  uint32_t bit;
-} ext_names[] = {
-    {"PIPELINING", SMTPP_EXT_PIPELINING},
-    {"SIZE", SMTPP_EXT_SIZE},
-    {"8BITMIME", SMTPP_EXT_8BITMIME},
-    {"SMTPUTF8", SMTPP_EXT_SMTPUTF8},
-    {"DSN", SMTPP_EXT_DSN},
-    {"CHUNKING", SMTPP_EXT_CHUNKING},
-    {"ENHANCEDSTATUSCODES", SMTPP_EXT_ENHANCEDSTATUSCODES},
-    {"STARTTLS", SMTPP_EXT_STARTTLS},
-    {"AUTH", SMTPP_EXT_AUTH},
-};
-
-static const struct {
-  const char *name;
-  uint32_t bit;
-} lenient_names[] = {
-    {"bare-lf", SMTPP_LENIENT_BARE_LF},
-    {"8bit", SMTPP_LENIENT_8BIT},
-    {"long-lines", SMTPP_LENIENT_LONG_LINES},
-    {"path-space", SMTPP_LENIENT_PATH_SPACE},
-    {"trailing-sp", SMTPP_LENIENT_TRAILING_SP},
-};
-
-static const struct {
-  const char *name;
   unsigned bit;
 } policy_names[] = {
     {"reject-mail", DLG_POL_REJECT_MAIL},
@@ -365,33 +339,29 @@ static int directive(dialog *d, char *s, char *err, size_t errlen) {
     while ((arg = strtok_r(NULL, " \t", &save))) {
       int on = 1;
       if (*arg == '+' || *arg == '-') on = *arg++ == '+';
-      size_t i;
-      for (i = 0; i < NELEM(ext_names); i++)
-        if (!strcasecmp(arg, ext_names[i].name)) break;
-      if (i == NELEM(ext_names)) {
+      uint32_t bit = smtpp_ext_bit(arg);
+      if (bit == 0) {
         snprintf(err, errlen, "unknown extension \"%s\"", arg);
         return -1;
       }
       if (on)
-        d->cfg.extensions |= ext_names[i].bit;
+        d->cfg.extensions |= bit;
       else
-        d->cfg.extensions &= ~ext_names[i].bit;
+        d->cfg.extensions &= ~bit;
       add_serve_arg(d, on ? "--ext" : "--no-ext");
-      add_serve_arg(d, ext_names[i].name);
+      add_serve_arg(d, smtpp_ext_name(bit));
       any = 1;
     }
   } else if (!strcmp(kw, "lenient")) {
     while ((arg = strtok_r(NULL, " \t", &save))) {
-      size_t i;
-      for (i = 0; i < NELEM(lenient_names); i++)
-        if (!strcasecmp(arg, lenient_names[i].name)) break;
-      if (i == NELEM(lenient_names)) {
+      uint32_t bit = smtpp_lenient_bit(arg);
+      if (bit == 0) {
         snprintf(err, errlen, "unknown leniency \"%s\"", arg);
         return -1;
       }
-      d->cfg.lenient |= lenient_names[i].bit;
+      d->cfg.lenient |= bit;
       add_serve_arg(d, "--lenient");
-      add_serve_arg(d, lenient_names[i].name);
+      add_serve_arg(d, smtpp_lenient_name(bit));
       any = 1;
     }
   } else if (!strcmp(kw, "policy")) {

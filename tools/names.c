@@ -30,19 +30,7 @@ const cli_name names_lenient[] = {
     {NULL, 0},
 };
 
-const char *names_event_type(int type) {
-  switch (type) {
-  case SMTPP_EV_NONE: return "NONE";
-  case SMTPP_EV_COMMAND: return "COMMAND";
-  case SMTPP_EV_PROTOCOL_ERROR: return "PROTOCOL_ERROR";
-  case SMTPP_EV_BODY: return "BODY";
-  case SMTPP_EV_MESSAGE_END: return "MESSAGE_END";
-  case SMTPP_EV_STARTTLS: return "STARTTLS";
-  case SMTPP_EV_AUTH_RESPONSE: return "AUTH_RESPONSE";
-  case SMTPP_EV_CLOSE: return "CLOSE";
-  default: return "UNKNOWN_EVENT";
-  }
-}
+const char *names_event_type(int type) { return smtpp_event_name(type); }
 
 const char *names_feed_result(int r) {
   switch (r) {

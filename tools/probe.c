@@ -472,20 +472,6 @@ static int open_target(const popts *o, pconn *c, char *err, size_t errlen) {
 /* What the server offers                                             */
 /* ------------------------------------------------------------------ */
 
-static const struct {
-  const char *kw;
-  uint32_t bit;
-} ehlo_kws[] = {
-    {"PIPELINING", SMTPP_EXT_PIPELINING},
-    {"SIZE", SMTPP_EXT_SIZE},
-    {"8BITMIME", SMTPP_EXT_8BITMIME},
-    {"SMTPUTF8", SMTPP_EXT_SMTPUTF8},
-    {"DSN", SMTPP_EXT_DSN},
-    {"CHUNKING", SMTPP_EXT_CHUNKING},
-    {"ENHANCEDSTATUSCODES", SMTPP_EXT_ENHANCEDSTATUSCODES},
-    {"STARTTLS", SMTPP_EXT_STARTTLS},
-    {"AUTH", SMTPP_EXT_AUTH},
-};
 
 static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
                        size_t end) {
@@ -521,9 +507,7 @@ static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
         strcat(s->keywords, " ");
       strcat(s->keywords, kw);
     }
-    for (size_t i = 0; i < sizeof ehlo_kws / sizeof ehlo_kws[0]; i++)
-      if (!strcmp(kw, ehlo_kws[i].kw))
-        s->ext |= ehlo_kws[i].bit;
+    s->ext |= smtpp_ext_bit(kw); /* 0 for keywords smtpp does not know */
     if (!strcmp(kw, "SIZE")) {
       uint64_t v = 0;
       size_t i = 9; /* "250-SIZE " */

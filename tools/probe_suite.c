@@ -17,28 +17,8 @@
 #define MAX_INPUT (4u << 20) /* client bytes of one dialog */
 #define MAX_EXPECT 100000
 
-static const struct {
-  const char *name;
-  uint32_t bit;
-} exts[] = {
-    {"PIPELINING", SMTPP_EXT_PIPELINING},
-    {"SIZE", SMTPP_EXT_SIZE},
-    {"8BITMIME", SMTPP_EXT_8BITMIME},
-    {"SMTPUTF8", SMTPP_EXT_SMTPUTF8},
-    {"DSN", SMTPP_EXT_DSN},
-    {"CHUNKING", SMTPP_EXT_CHUNKING},
-    {"ENHANCEDSTATUSCODES", SMTPP_EXT_ENHANCEDSTATUSCODES},
-    {"STARTTLS", SMTPP_EXT_STARTTLS},
-    {"AUTH", SMTPP_EXT_AUTH},
-};
-#define NEXTS (sizeof exts / sizeof exts[0])
 
-const char *psuite_ext_name(uint32_t bit) {
-  for (size_t i = 0; i < NEXTS; i++)
-    if (exts[i].bit == bit)
-      return exts[i].name;
-  return NULL;
-}
+const char *psuite_ext_name(uint32_t bit) { return smtpp_ext_name(bit); }
 
 static int add(pcase *c, const void *p, size_t n) {
   if (c->len + n > MAX_INPUT)
@@ -136,19 +116,16 @@ static int directive(pcase *c, char *s) {
   if (!strcmp(kw, "ext")) {
     while ((arg = strtok_r(NULL, " \t", &save))) {
       int on = 1;
-      size_t i;
       if (*arg == '+' || *arg == '-')
         on = *arg++ == '+';
-      for (i = 0; i < NEXTS; i++)
-        if (!strcasecmp(arg, exts[i].name))
-          break;
-      if (i == NEXTS)
+      uint32_t bit = smtpp_ext_bit(arg);
+      if (bit == 0)
         return -1;
-      c->ext_set |= exts[i].bit;
+      c->ext_set |= bit;
       if (on)
-        c->ext |= exts[i].bit;
+        c->ext |= bit;
       else
-        c->ext &= ~exts[i].bit;
+        c->ext &= ~bit;
     }
     return 0;
   }

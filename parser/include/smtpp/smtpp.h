@@ -349,6 +349,17 @@ int smtpp_tls_done(smtpp_session *s, int ok);
 int smtpp_shutdown(smtpp_session *s);
 
 int smtpp_get_state(const smtpp_session *s); /* smtpp_state */
+
+/* Names, one table each in the library (parser/src/names.c):
+ * smtpp_ext_name(SMTPP_EXT_SIZE) = "SIZE" (the EHLO keyword), NULL for
+ * anything but one known bit; smtpp_ext_bit("size") = SMTPP_EXT_SIZE, 0 if
+ * unknown (case-insensitive).  The same for leniencies ("bare-lf", ...).
+ * smtpp_event_name(SMTPP_EV_BODY) = "BODY". */
+const char *smtpp_ext_name(uint32_t bit);
+uint32_t smtpp_ext_bit(const char *name);
+const char *smtpp_lenient_name(uint32_t bit);
+uint32_t smtpp_lenient_bit(const char *name);
+const char *smtpp_event_name(int type);
 const char *smtpp_version(void);
 
 #ifdef __cplusplus
