@@ -44,7 +44,7 @@ ar rcs "$W/libsmtpp_fuzz.a" "${objs[@]}"
 
 # 2. every target: <t>.c (+ fuzz_config.c for the session), linked with the
 #    engine by the C++ driver (libFuzzer and the AFL++ driver are C++)
-TARGETS=(fuzz_line fuzz_command fuzz_address fuzz_params fuzz_data fuzz_api fuzz_session)
+mapfile -t TARGETS < <(grep -E '^[a-z]+$' "$REPO/fuzz/targets" | sed 's/^/fuzz_/')
 compile "$REPO/fuzz/fuzz_config.c" "$W/fuzz_config.o"
 # shellcheck disable=SC2206
 LF=($CXXFLAGS $LIB_FUZZING_ENGINE)

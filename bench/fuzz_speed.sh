@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${1:-/tmp/smtpp-fuzz-bench}"
 SECS="${2:-10}"
-TARGETS=(fuzz_empty fuzz_line fuzz_command fuzz_address fuzz_params fuzz_data fuzz_api fuzz_session)
+mapfile -t TARGETS < <(echo fuzz_empty; grep -E '^[a-z]+$' "$ROOT/fuzz/targets" | sed 's/^/fuzz_/')
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_C_COMPILER=clang-14 \

@@ -9,7 +9,7 @@
 #   build-afl-cmplog  afl-clang-fast with AFL_LLVM_CMPLOG=1: afl_fuzz_<t>
 # SMTPP_BUILD_PREFIX (default $ROOT/build) changes where they go.
 
-FUZZ_LAYERS_ALL="line command address params data api session"
+FUZZ_LAYERS_ALL="$(grep -E '^[a-z]+$' "$ROOT/fuzz/targets" | tr '\n' ' ')"
 
 # Sanitizer settings for every replay/minimize run: stop at the first error.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"

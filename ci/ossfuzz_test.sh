@@ -13,7 +13,7 @@
 # Exit status: 0 passed, 1 failed.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGETS=(fuzz_line fuzz_command fuzz_address fuzz_params fuzz_data fuzz_api fuzz_session)
+mapfile -t TARGETS < <(grep -E '^[a-z]+$' "$ROOT/fuzz/targets" | sed 's/^/fuzz_/')
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 fail=0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1
