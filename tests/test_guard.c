@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "dialog_group.h"
+
 typedef struct guard {
   unsigned char *map;  /* [guard page][data pages][guard page] */
   size_t map_len;
@@ -119,25 +121,5 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s DIALOG_DIR [NAME-SUBSTRING]\n", argv[0]);
     return 2;
   }
-  char **files;
-  long nfiles = dlg_list(argv[1], &files);
-  if (nfiles < 0) {
-    fprintf(stderr, "cannot read %s\n", argv[1]);
-    return 2;
-  }
-  struct CMUnitTest *tests = calloc((size_t)nfiles + 1, sizeof *tests);
-  size_t n = 0;
-  for (long i = 0; i < nfiles; i++) {
-    const char *base = strrchr(files[i], '/');
-    base = base ? base + 1 : files[i];
-    if (argc >= 3 && !strstr(base, argv[2])) continue;
-    tests[n].name = base;
-    tests[n].test_func = run_one;
-    tests[n].initial_state = files[i];
-    n++;
-  }
-  int rc = _cmocka_run_group_tests("guard", tests, n, NULL, NULL);
-  free(tests);
-  dlg_free_list(files, nfiles);
-  return rc;
+  return dlg_run_group("guard", argv[1], argc >= 3 ? argv[2] : NULL, run_one);
 }

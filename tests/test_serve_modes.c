@@ -37,6 +37,8 @@
 
 #include <cmocka.h>
 
+#include "dialog_group.h"
+
 #define CHILD_LIMIT_MS 10000
 #define WAIT_REPLY_MS 2000
 
@@ -321,25 +323,5 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   g_bin = argv[1];
-  char **files;
-  long nfiles = dlg_list(argv[2], &files);
-  if (nfiles < 0) {
-    fprintf(stderr, "cannot read %s\n", argv[2]);
-    return 2;
-  }
-  struct CMUnitTest *tests = calloc((size_t)nfiles + 1, sizeof *tests);
-  size_t n = 0;
-  for (long i = 0; i < nfiles; i++) {
-    const char *base = strrchr(files[i], '/');
-    base = base ? base + 1 : files[i];
-    if (argc >= 4 && !strstr(base, argv[3])) continue;
-    tests[n].name = base;
-    tests[n].test_func = run_one;
-    tests[n].initial_state = files[i];
-    n++;
-  }
-  int rc = _cmocka_run_group_tests("serve_modes", tests, n, NULL, NULL);
-  free(tests);
-  dlg_free_list(files, nfiles);
-  return rc;
+  return dlg_run_group("serve_modes", argv[2], argc >= 4 ? argv[3] : NULL, run_one);
 }
