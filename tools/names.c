@@ -38,6 +38,7 @@ const char *names_feed_result(int r) {
   case SMTPP_EVENT: return "EVENT";
   case SMTPP_WANT_WRITE: return "WANT_WRITE";
   case SMTPP_CLOSED: return "CLOSED";
+  case SMTPP_PAUSED: return "PAUSED";
   default: return r < 0 ? "ERROR" : "UNKNOWN_RESULT";
   }
 }
@@ -52,6 +53,7 @@ void names_event_flags(uint32_t flags, char *buf, size_t cap) {
       {SMTPP_EVF_DECIDABLE, "decidable"},
       {SMTPP_EVF_LAST, "last"},
       {SMTPP_EVF_SMTPUTF8, "smtputf8"},
+      {SMTPP_EVF_OVER_SIZE, "over-size"},
   };
   size_t o = 0;
 

@@ -408,6 +408,8 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
       }
       if (r == SMTPP_EVENT) {
         on_event(sv, c, &ev);
+        if (smtpp_decision_pending(&c->s) == 1) /* no policy: defaults */
+          (void)smtpp_decide_default(&c->s);
         if (ev.type == SMTPP_EV_CLOSE) {
           c->closing = 1;
           break;

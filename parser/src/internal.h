@@ -39,6 +39,9 @@ int smtpp_ci_prefix(const unsigned char *p, const unsigned char *end,
  * length, or 0 if malformed or truncated at end. */
 size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end);
 
+/* smtpp_session.helo_kind: which greeting the session accepted. */
+enum smtpp_helo_kind { SMTPP_HK_NONE = 0, SMTPP_HK_HELO = 1, SMTPP_HK_EHLO = 2 };
+
 /* ---- commands.c: the command table ---- */
 #define SMTPP_CF_NEEDS_HELO   (1u << 0) /* 503 before HELO/EHLO */
 #define SMTPP_CF_NEEDS_EHLO   (1u << 1) /* 503 in a HELO session */
@@ -72,8 +75,8 @@ typedef struct smtpp_line_result {
   int too_long;              /* the line overflowed the buffer */
 } smtpp_line_result;
 
-/* Line framing state lives in the session (line[], line_len, line_state,
- * line_total).  Consumes from [p, end); returns the octets consumed.  Sets
+/* Line framing state lives in the session (line[], line_len,
+ * line_state).  Consumes from [p, end); returns the octets consumed.  Sets
  * *got to 1 when a complete line (or the end of an over-long one) was
  * reached; then *out describes it.  The line either points into the input
  * (nothing buffered) or into s->line.  bare_lf: SMTPP_LENIENT_BARE_LF. */

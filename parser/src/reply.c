@@ -24,7 +24,7 @@ size_t smtpp_out_free(const smtpp_session *s) {
 
 int smtpp_use_enh(const smtpp_session *s) {
   /* RFC 2034 3: after the client's EHLO, when the extension is offered. */
-  return s->helo_kind == 2 &&
+  return s->helo_kind == SMTPP_HK_EHLO &&
          (s->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
 }
 

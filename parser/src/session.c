@@ -12,13 +12,14 @@
 #define MAX_RCPT_DEFAULT 100u    /* RFC 5321 4.5.3.1.8: at least 100 */
 #define MAX_ERRORS_DEFAULT 20u   /* like Postfix smtpd_hard_error_limit */
 #define HOST_TEXT_MAX 127u
+#define ENH_MAX 9u /* "5.999.999": the longest enhanced code enh_ok() takes */
+_Static_assert(sizeof(smtpp_session) <= 4096,
+               "a session stays within 4 KiB (docs/EMBEDDING.md, Memory)");
 
 enum pending_kind {
   PEND_NONE = 0, PEND_HELO, PEND_EHLO, PEND_MAIL, PEND_RCPT, PEND_DATA,
   PEND_MESSAGE, PEND_VRFY, PEND_AUTH
 };
-
-enum helo_kind { HK_NONE = 0, HK_HELO = 1, HK_EHLO = 2 };
 
 static const char *const state_names[SMTPP_ST__COUNT] = {
   [SMTPP_ST_CMD_BEFORE_HELO] = "cmd_before_helo",
@@ -71,6 +72,28 @@ static const char *hostname(const smtpp_session *s) {
   return s->cfg->hostname ? s->cfg->hostname : "localhost";
 }
 
+#define DOMAIN_MAX 255u /* RFC 5321 4.5.3.1.2; config_ok() holds to it */
+static const char greeting_suffix[] = " ESMTP smtpp";
+static const char quit_suffix[] = " closing connection";
+#define SUFFIX_MAX 24u
+_Static_assert(sizeof greeting_suffix <= SUFFIX_MAX &&
+                   sizeof quit_suffix <= SUFFIX_MAX,
+               "hostname_reply() has room for its suffixes");
+
+static void reply(smtpp_session *s, int code, const char *enh,
+                  const char *text);
+
+/* "hostname suffix" (the 220 greeting, the 221 to QUIT). */
+static void hostname_reply(smtpp_session *s, int code, const char *enh,
+                           const char *suffix, size_t suffix_size) {
+  char t[DOMAIN_MAX + SUFFIX_MAX];
+  const char *h = hostname(s);
+  size_t n = bounded_len(h, DOMAIN_MAX);
+  memcpy(t, h, n);
+  memcpy(t + n, suffix, suffix_size); /* with its NUL */
+  reply(s, code, enh, t);
+}
+
 static const char *auth_mechs(const smtpp_session *s) {
   return s->cfg->auth_mechanisms ? s->cfg->auth_mechanisms : "PLAIN";
 }
@@ -84,11 +107,9 @@ static uint32_t max_errors(const smtpp_session *s) {
 }
 
 static int config_ok(const smtpp_config *cfg) {
-  const uint32_t all_ext = (SMTPP_EXT_AUTH << 1) - 1;
-  const uint32_t all_len = (SMTPP_LENIENT_TRAILING_SP << 1) - 1;
-  if (cfg->extensions & ~all_ext)
+  if (cfg->extensions & ~(uint32_t)SMTPP_EXT_ALL)
     return 0;
-  if (cfg->lenient & ~all_len)
+  if (cfg->lenient & ~(uint32_t)SMTPP_LENIENT_ALL)
     return 0;
   if (cfg->max_recipients != 0 && cfg->max_recipients < MAX_RCPT_DEFAULT)
     return 0;
@@ -124,12 +145,10 @@ static int in_transaction(const smtpp_session *s) {
 static void reset_transaction(smtpp_session *s) {
   s->state = s->helo_kind ? SMTPP_ST_CMD_AFTER_HELO : SMTPP_ST_CMD_BEFORE_HELO;
   s->nrcpt = 0;
-  s->declared_size = 0;
   s->msg_size = 0;
   s->msg_error = 0;
   s->mail_utf8 = 0;
   s->bdat_left = 0;
-  s->bdat_chunk = 0;
   s->bdat_last = 0;
   s->bdat_discard = 0;
 }
@@ -180,10 +199,16 @@ static void protocol_error(smtpp_session *s, int err, int verb,
 
 /* ---- multi-line replies ---- */
 
-static void ehlo_reply(smtpp_session *s) {
+/* The EHLO reply (RFC 5321 4.1.1.1): first the greeting line -- our
+ * hostname, or the host's text (untrusted: sanitised by the writer) --
+ * then one line per extension offered.  The list is always sent: what is
+ * advertised is what is in force. */
+static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
+                       int untrusted) {
   uint32_t ext = s->cfg->extensions;
-  char buf[64];
-  const char *lines[12];
+  static const char size_kw[] = "SIZE ";
+  char buf[sizeof size_kw - 1 + 20 + 1]; /* "SIZE " 20 digits (2^64) NUL */
+  const char *lines[9];                  /* the extensions but AUTH */
   int n = 0;
 
   if (ext & SMTPP_EXT_PIPELINING)
@@ -191,16 +216,16 @@ static void ehlo_reply(smtpp_session *s) {
   if (ext & SMTPP_EXT_SIZE) {
     /* "SIZE" SP number (RFC 1870 4); 0 = no fixed maximum. */
     uint64_t v = s->cfg->max_message_size;
-    char digits[24];
+    char digits[20];
     int d = 0;
     do {
       digits[d++] = (char)('0' + v % 10);
       v /= 10;
     } while (v);
-    memcpy(buf, "SIZE ", 5);
+    memcpy(buf, size_kw, sizeof size_kw - 1);
     for (int i = 0; i < d; i++)
-      buf[5 + i] = digits[d - 1 - i];
-    buf[5 + d] = '\0';
+      buf[sizeof size_kw - 1 + (size_t)i] = digits[d - 1 - i];
+    buf[sizeof size_kw - 1 + (size_t)d] = '\0';
     lines[n++] = buf;
   }
   if (ext & SMTPP_EXT_8BITMIME)
@@ -215,20 +240,25 @@ static void ehlo_reply(smtpp_session *s) {
     lines[n++] = "STARTTLS";
   if (ext & SMTPP_EXT_ENHANCEDSTATUSCODES)
     lines[n++] = "ENHANCEDSTATUSCODES";
+  _Static_assert(sizeof lines / sizeof lines[0] >= 8,
+                 "one slot per extension line above");
   int auth = (ext & SMTPP_EXT_AUTH) != 0;
   /* RFC 2034 3: no enhanced code on the EHLO reply itself. */
-  const char *host = hostname(s);
-  (void)smtpp_reply_own(s, 250, NULL, host, strlen(host), n + auth > 0);
+  if (untrusted)
+    (void)smtpp_reply_line(s, 250, NULL, first, first_len, n + auth > 0);
+  else
+    (void)smtpp_reply_own(s, 250, NULL, first, first_len, n + auth > 0);
   for (int i = 0; i < n; i++)
     (void)smtpp_reply_own(s, 250, NULL, lines[i], strlen(lines[i]),
                            i + 1 < n || auth);
   if (auth) {
-    char a[5 + 201];
+    static const char auth_kw[] = "AUTH ";
+    char a[sizeof auth_kw - 1 + 200]; /* config_ok(): at most 200 octets */
     const char *m = auth_mechs(s);
-    size_t ml = strlen(m);
-    memcpy(a, "AUTH ", 5);
-    memcpy(a + 5, m, ml);
-    (void)smtpp_reply_own(s, 250, NULL, a, 5 + ml, 0);
+    size_t ml = bounded_len(m, 200);
+    memcpy(a, auth_kw, sizeof auth_kw - 1);
+    memcpy(a + sizeof auth_kw - 1, m, ml);
+    (void)smtpp_reply_own(s, 250, NULL, a, sizeof auth_kw - 1 + ml, 0);
   }
 }
 
@@ -239,12 +269,15 @@ static void help_reply(smtpp_session *s, int verb) {
     return;
   }
   /* Only the verbs this configuration speaks, from the command table. */
-  char list[128];
+  /* every verb name (STARTTLS, 8 octets, is the longest) and a SP each */
+  char list[SMTPP_VERB__COUNT * sizeof "STARTTLS"];
   size_t n = 0;
   for (int v = SMTPP_VERB_HELO; v < SMTPP_VERB__COUNT; v++) {
     const smtpp_command *c = &smtpp_commands[v];
     if (c->needs_ext && !(s->cfg->extensions & c->needs_ext))
       continue;
+    if (n + 1 + c->len > sizeof list)
+      break; /* unreachable while STARTTLS is the longest name */
     if (n)
       list[n++] = ' ';
     memcpy(list + n, c->name, c->len);
@@ -256,13 +289,14 @@ static void help_reply(smtpp_session *s, int verb) {
 }
 
 static void status_reply(smtpp_session *s) {
-  char line[64];
+  static const char kw[] = "state ";
+  char line[sizeof kw + 32]; /* state names are at most 15 octets */
   const char *st = smtpp_state_name(s->state);
-  size_t n = strlen(st);
+  size_t n = bounded_len(st, 32);
   reply_more(s, 211, "2.0.0", "smtpp status", 1);
-  memcpy(line, "state ", 6);
-  memcpy(line + 6, st, n);
-  line[6 + n] = '\0';
+  memcpy(line, kw, sizeof kw - 1);
+  memcpy(line + sizeof kw - 1, st, n);
+  line[sizeof kw - 1 + n] = '\0';
   reply_more(s, 211, "2.0.0", line, 1);
   reply_more(s, 211, "2.0.0", s->tls_active ? "tls on" : "tls off", 1);
   reply_more(s, 211, "2.0.0", "end of status", 0);
@@ -324,73 +358,121 @@ static int enh_ok(const char *e, int code) {
   return *p == '\0';
 }
 
+static void resolve(smtpp_session *s, int code, const char *enh,
+                    const char *text);
+
+/* A refusal code the reply writer can send: 4yz/5yz with y in 0-5
+ * (RFC 5321 4.2.1: the second digit's categories) -- 400..459, 500..559. */
+static int refusal_code_ok(int code) {
+  return code >= 400 && code <= 559 && code % 100 <= 59;
+}
+
+/* Copies a host's enhanced code for a refusal of class cls into out:
+ * as given if valid; with its class digit fixed if only that is wrong
+ * (550 "4.1.1" -> "5.1.1"); else "" (the caller's default applies).
+ * Returns whether it was used unchanged. */
+static int refusal_enh(const char *e, int code, char out[ENH_MAX + 1]) {
+  out[0] = '\0';
+  if (e == NULL)
+    return 1;
+  if (enh_ok(e, code)) {
+    size_t n = bounded_len(e, ENH_MAX); /* enh_ok() bounds it */
+    memcpy(out, e, n);
+    out[n] = '\0';
+    return 1;
+  }
+  char fixed[ENH_MAX + 1];
+  size_t n = bounded_len(e, ENH_MAX + 1);
+  if (n >= 1 && n <= ENH_MAX) {
+    memcpy(fixed, e, n);
+    fixed[n] = '\0';
+    fixed[0] = (char)('0' + code / 100);
+    if (enh_ok(fixed, code))
+      memcpy(out, fixed, n + 1);
+  }
+  return 0;
+}
+
 int smtpp_decide(smtpp_session *s, int code, const char *enh,
                  const char *text) {
   if (s == NULL)
     return -SMTPP_ERR_NULL_ARG;
   if (s->pending == PEND_NONE)
     return -SMTPP_ERR_NO_DECISION;
-  int ok = success_code_ok(s->pending, code) ||
-           (code >= 400 && code <= 559 && code % 100 <= 59);
-  if (!ok)
-    return -SMTPP_ERR_BAD_CODE;
-  if (code >= 300 && code < 400 && enh != NULL)
-    return -SMTPP_ERR_BAD_CODE;
-  if (!enh_ok(enh, code))
-    return -SMTPP_ERR_BAD_CODE;
-  s->dec_code = (uint16_t)code;
-  s->dec_enh[0] = '\0';
-  if (enh) {
-    /* enh_ok() bounds it to "c.ddd.ddd": 9 octets and the NUL */
-    size_t n = bounded_len(enh, sizeof s->dec_enh - 1);
-    memcpy(s->dec_enh, enh, n);
-    s->dec_enh[n] = '\0';
+  if (code >= 400 && code <= 599) {
+    /* A refusal stays a refusal whatever is wrong with it: the client
+     * must never get 250 for what the host meant to refuse. */
+    int as_given = refusal_code_ok(code);
+    if (!as_given)
+      code = code < 500 ? 451 : 554; /* RFC 5321 4.2.3: local error /
+                                        transaction failed */
+    char e[ENH_MAX + 1];
+    as_given &= refusal_enh(enh, code, e);
+    resolve(s, code, e[0] ? e : NULL, text);
+    return as_given ? 0 : SMTPP_DECIDE_SUBSTITUTED;
   }
-  s->dec_text_len = 0;
-  if (text) {
-    size_t n = bounded_len(text, HOST_TEXT_MAX);
-    memcpy(s->dec_text, text, n);
-    s->dec_text_len = (uint8_t)n;
-  }
-  s->dec_set = 1 | (text ? 2 : 0);
+  /* Success: only exactly what this event allows; anything else leaves
+   * the decision pending (nothing is accepted by mistake). */
+  if (!success_code_ok(s->pending, code))
+    return -SMTPP_ERR_BAD_CODE;
+  if (enh != NULL && (code >= 300 || !enh_ok(enh, code)))
+    return -SMTPP_ERR_BAD_CODE; /* RFC 3463 has no 3.x.x class */
+  resolve(s, code, enh, text);
   return 0;
 }
 
-/* The reply of a refused decision: host text or a generic one. */
+int smtpp_decide_default(smtpp_session *s) {
+  if (s == NULL)
+    return -SMTPP_ERR_NULL_ARG;
+  if (s->pending == PEND_NONE)
+    return -SMTPP_ERR_NO_DECISION;
+  resolve(s, default_code(s->pending), NULL, NULL);
+  return 0;
+}
+
+int smtpp_decision_pending(const smtpp_session *s) {
+  if (s == NULL)
+    return -SMTPP_ERR_NULL_ARG;
+  return s->pending != PEND_NONE;
+}
+
+/* The reply of a decision: the host's text (sanitised by the writer) or
+ * the parser's own. */
+static void decided(smtpp_session *s, int code, const char *enh,
+                    const char *text, const char *deftext) {
+  if (text)
+    (void)smtpp_reply_line(s, code, enh_or_null(s, enh), text,
+                           bounded_len(text, HOST_TEXT_MAX), 0);
+  else
+    reply(s, code, enh, deftext);
+}
+
+/* The reply of a refused decision: enh, or "c.0.0" of the code's class. */
 static void refusal(smtpp_session *s, int code, const char *enh,
-                    const char *deftext) {
-  char genenh[8] = {(char)('0' + code / 100), '.', '0', '.', '0', '\0'};
-  const char *e = enh ? enh : genenh;
-  if (s->dec_set & 2)
-    (void)smtpp_reply_line(s, code, enh_or_null(s, e), s->dec_text,
-                           s->dec_text_len, 0);
-  else
-    reply(s, code, e, deftext);
+                    const char *text, const char *deftext) {
+  char genenh[sizeof "5.0.0"] = {(char)('0' + code / 100), '.', '0', '.',
+                                 '0', '\0'};
+  decided(s, code, enh ? enh : genenh, text, deftext);
 }
 
-static void accepted_text(smtpp_session *s, int code, const char *enh,
-                          const char *deftext) {
-  const char *e = code >= 300 ? NULL : enh; /* callers pass 2xx or 3xx */
-  if (s->dec_set & 2)
-    (void)smtpp_reply_line(s, code, enh_or_null(s, e), s->dec_text,
-                           s->dec_text_len, 0);
-  else
-    reply(s, code, e, deftext);
+static void accepted(smtpp_session *s, int code, const char *enh,
+                     const char *text, const char *deftext) {
+  decided(s, code, code >= 300 ? NULL : enh, text, deftext);
 }
 
-/* Applies the host's decision, or the default, to the pending event. */
-static void resolve(smtpp_session *s) {
+/* Applies a decision to the pending event and queues its reply.  The
+ * caller has checked code against the event (smtpp_decide()).  Room: the
+ * feed loop left SMTPP_REPLY_MAX free before it raised the event, and
+ * nothing is queued while a decision pends. */
+static void resolve(smtpp_session *s, int code, const char *enh,
+                    const char *text) {
   int kind = s->pending;
-  if (kind == PEND_NONE)
-    return;
-  int code = (s->dec_set & 1) ? s->dec_code : default_code(kind);
-  const char *enh = (s->dec_set & 1) && s->dec_enh[0] ? s->dec_enh : NULL;
   s->pending = PEND_NONE;
 
   if (code == 421) {
-    refusal(s, 421, enh ? enh : "4.3.2", "Service not available, closing");
+    refusal(s, 421, enh ? enh : "4.3.2", text,
+            "Service not available, closing");
     close_session(s);
-    s->dec_set = 0;
     return;
   }
   int ok = code < 400;
@@ -398,39 +480,36 @@ static void resolve(smtpp_session *s) {
   case PEND_HELO:
   case PEND_EHLO:
     if (ok) {
-      s->helo_kind = kind == PEND_EHLO ? HK_EHLO : HK_HELO;
+      s->helo_kind = kind == PEND_EHLO ? SMTPP_HK_EHLO : SMTPP_HK_HELO;
       reset_transaction(s); /* RFC 5321 4.1.4 */
-      if (kind == PEND_EHLO && !(s->dec_set & 2)) {
-        ehlo_reply(s);
-      } else {
-        const char *h = hostname(s);
-        if (s->dec_set & 2)
-          (void)smtpp_reply_line(s, 250, NULL, s->dec_text, s->dec_text_len, 0);
-        else
-          (void)smtpp_reply_own(s, 250, NULL, h, strlen(h), 0);
-      }
+      const char *h = hostname(s);
+      if (kind == PEND_EHLO) /* host text replaces only the first line */
+        ehlo_reply(s, text ? text : h,
+                   text ? bounded_len(text, HOST_TEXT_MAX) : strlen(h),
+                   text != NULL);
+      else
+        accepted(s, 250, NULL, text, h);
     } else {
-      refusal(s, code, enh, "Hello refused");
+      refusal(s, code, enh, text, "Hello refused");
     }
     break;
   case PEND_MAIL:
     if (ok) {
       s->state = SMTPP_ST_CMD_AFTER_MAIL;
-      s->declared_size = s->pend_size;
       s->mail_utf8 = s->pend_utf8;
       s->nrcpt = 0;
-      accepted_text(s, code, enh ? enh : "2.1.0", "Sender OK");
+      accepted(s, code, enh ? enh : "2.1.0", text, "Sender OK");
     } else {
-      refusal(s, code, enh, "Sender refused");
+      refusal(s, code, enh, text, "Sender refused");
     }
     break;
   case PEND_RCPT:
     if (ok) {
       s->state = SMTPP_ST_CMD_AFTER_RCPT;
       s->nrcpt++; /* cannot overflow: RCPT is refused at max_rcpt() */
-      accepted_text(s, code, enh ? enh : "2.1.5", "Recipient OK");
+      accepted(s, code, enh ? enh : "2.1.5", text, "Recipient OK");
     } else {
-      refusal(s, code, enh, "Recipient refused");
+      refusal(s, code, enh, text, "Recipient refused");
     }
     break;
   case PEND_DATA:
@@ -440,54 +519,57 @@ static void resolve(smtpp_session *s) {
       s->data_line_len = 0;
       s->msg_size = 0;
       s->msg_error = 0;
-      accepted_text(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+      accepted(s, 354, NULL, text, "End data with <CR><LF>.<CR><LF>");
     } else {
-      refusal(s, code, enh, "Data refused");
+      refusal(s, code, enh, text, "Data refused");
     }
     break;
   case PEND_MESSAGE:
     if (ok)
-      accepted_text(s, code, enh ? enh : "2.0.0", "Message accepted");
+      accepted(s, code, enh ? enh : "2.0.0", text, "Message accepted");
     else
-      refusal(s, code, enh, "Message refused");
+      refusal(s, code, enh, text, "Message refused");
     reset_transaction(s);
     break;
   case PEND_VRFY:
     if (ok)
-      accepted_text(s, code, enh ? enh : "2.5.2",
-                    code != 252 ? "OK"
-                    : s->pend_verb == SMTPP_VERB_EXPN
-                        ? "Cannot EXPN list"
-                        : "Cannot VRFY user, but will accept message and "
-                          "attempt delivery");
+      accepted(s, code, enh ? enh : "2.5.2", text,
+               code != 252 ? "OK"
+               : s->pend_verb == SMTPP_VERB_EXPN
+                   ? "Cannot EXPN list"
+                   : "Cannot VRFY user, but will accept message and "
+                     "attempt delivery");
     else
-      refusal(s, code, enh, "Cannot verify");
+      refusal(s, code, enh, text, "Cannot verify");
     break;
   case PEND_AUTH:
     if (code == 334) {
       s->state = SMTPP_ST_AUTH_RESPONSE;
-      (void)smtpp_reply_line(s, 334, NULL, s->dec_text, s->dec_text_len, 0);
+      accepted(s, 334, NULL, text ? text : "", "");
     } else {
       s->state = s->saved_state;
       if (code == 235) {
         s->authenticated = 1;
-        accepted_text(s, 235, enh ? enh : "2.7.0",
-                      "Authentication successful");
+        accepted(s, 235, enh ? enh : "2.7.0", text,
+                 "Authentication successful");
       } else {
-        refusal(s, code, enh ? enh : "5.7.8",
+        refusal(s, code, enh ? enh : "5.7.8", text,
                 "Authentication credentials invalid");
       }
     }
     break;
-  } /* every pending kind is handled; PEND_NONE returned above */
-  s->dec_set = 0;
+  } /* every pending kind is handled; smtpp_decide() checked PEND_NONE */
 }
 
+/* A decidable event: the session pauses until the host decides.  A host
+ * that takes no events (ev == NULL) cannot decide: the default applies at
+ * once. */
 static void set_pending(smtpp_session *s, int kind, smtpp_event *ev) {
   s->pending = (uint8_t)kind;
-  s->dec_set = 0;
   if (ev)
     ev->flags |= SMTPP_EVF_DECIDABLE;
+  else
+    resolve(s, default_code(kind), NULL, NULL);
 }
 
 /* ---- the command judge ---- */
@@ -498,7 +580,7 @@ static size_t line_limit(const smtpp_session *s, int verb) {
   size_t lim = 512;
   if (s->cfg->lenient & SMTPP_LENIENT_LONG_LINES)
     return SMTPP_LINE_MAX;
-  if (s->helo_kind != HK_EHLO)
+  if (s->helo_kind != SMTPP_HK_EHLO)
     return lim;
   if (verb == SMTPP_VERB_MAIL) {
     if (ext & SMTPP_EXT_SIZE)
@@ -587,7 +669,7 @@ static int parse_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
   if (s->cfg->lenient & SMTPP_LENIENT_PATH_SPACE)
     while (a < end && *a == ' ')
       a++;
-  uint32_t offered = s->helo_kind == HK_EHLO ? s->cfg->extensions : 0;
+  uint32_t offered = s->helo_kind == SMTPP_HK_EHLO ? s->cfg->extensions : 0;
   /* Path first with UTF-8 allowed to find its end; whether UTF-8 was
    * allowed is settled once the parameters are known (RFC 6531 3.3). */
   smtpp_path path;
@@ -621,7 +703,6 @@ static int parse_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
     if (prm.smtputf8)
       ev->flags |= SMTPP_EVF_SMTPUTF8;
   }
-  s->pend_size = prm.has_size ? prm.size : 0;
   s->pend_utf8 = prm.smtputf8;
   return 0;
 }
@@ -654,9 +735,9 @@ static void bdat_chunk_done(smtpp_session *s, smtpp_event *ev);
 
 static int sequence_ok(const smtpp_session *s, int verb) {
   const smtpp_command *c = &smtpp_commands[verb];
-  if ((c->flags & SMTPP_CF_NEEDS_HELO) && s->helo_kind == HK_NONE)
+  if ((c->flags & SMTPP_CF_NEEDS_HELO) && s->helo_kind == SMTPP_HK_NONE)
     return 0;
-  if ((c->flags & SMTPP_CF_NEEDS_EHLO) && s->helo_kind != HK_EHLO)
+  if ((c->flags & SMTPP_CF_NEEDS_EHLO) && s->helo_kind != SMTPP_HK_EHLO)
     return 0;
   if ((c->flags & SMTPP_CF_NO_TXN) && in_transaction(s))
     return 0;
@@ -808,7 +889,6 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
       /* Read and throw the chunk away, then 503 (RFC 3030 2). */
       s->bdat_discard = 1;
       s->bdat_left = bsize;
-      s->bdat_chunk = bsize;
       s->bdat_last = (uint8_t)blast;
       s->saved_state = s->state;
       s->state = SMTPP_ST_BDAT_CHUNK;
@@ -867,7 +947,6 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
   case SMTPP_VERB_BDAT:
     s->bdat_discard = 0;
     s->bdat_left = bsize;
-    s->bdat_chunk = bsize;
     s->bdat_last = (uint8_t)blast;
     s->state = SMTPP_ST_BDAT_CHUNK;
     if (ev) {
@@ -911,12 +990,7 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     }
     break;
   case SMTPP_VERB_QUIT: {
-    char t[300];
-    const char *h = hostname(s);
-    size_t n = strlen(h);
-    memcpy(t, h, n);
-    memcpy(t + n, " closing connection", 20);
-    reply(s, 221, "2.0.0", t);
+    hostname_reply(s, 221, "2.0.0", quit_suffix, sizeof quit_suffix);
     close_session(s);
     if (ev)
       ev->type = SMTPP_EV_CLOSE;
@@ -977,6 +1051,19 @@ static void add_size(smtpp_session *s, size_t n) {
 
 static uint64_t size_limit(const smtpp_session *s) {
   return (s->cfg->extensions & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0;
+}
+
+/* A BODY event: the piece, the running total, and whether the message is
+ * already over SIZE (it will end in 552: the host may stop storing). */
+static void body_event(const smtpp_session *s, smtpp_event *ev,
+                       smtpp_slice piece, int verb) {
+  ev->type = SMTPP_EV_BODY;
+  ev->verb = verb;
+  ev->arg = piece;
+  ev->message_size = s->msg_size;
+  uint64_t lim = size_limit(s);
+  if (lim && s->msg_size > lim)
+    ev->flags |= SMTPP_EVF_OVER_SIZE;
 }
 
 static void message_end(smtpp_session *s, smtpp_event *ev) {
@@ -1049,12 +1136,8 @@ int smtpp_init(smtpp_session *s, const smtpp_config *cfg) {
     s->state = SMTPP_ST_CLOSED;
     return -SMTPP_ERR_BAD_CONFIG;
   }
-  char t[300];
-  const char *h = hostname(s);
-  size_t n = strlen(h);
-  memcpy(t, h, n);
-  memcpy(t + n, " ESMTP smtpp", 13);
-  reply(s, 220, NULL, t); /* RFC 5321 4.2: the greeting */
+  /* RFC 5321 4.2: the greeting */
+  hostname_reply(s, 220, NULL, greeting_suffix, sizeof greeting_suffix);
   return 0;
 }
 
@@ -1064,10 +1147,14 @@ const unsigned char *smtpp_out_buf(smtpp_session *s, size_t *len) {
       *len = 0;
     return NULL;
   }
-  if (!s->fatal && smtpp_out_free(s) >= SMTPP_REPLY_MAX)
-    resolve(s);
+  /* No side effect: a pending decision stays pending (its reply is not
+   * queued yet, so only the replies before it are here). */
   *len = s->out_len;
   return s->out + s->out_head;
+}
+
+size_t smtpp_out_pending(const smtpp_session *s) {
+  return s ? s->out_len : 0;
 }
 
 int smtpp_tls_done(smtpp_session *s, int ok) {
@@ -1078,12 +1165,15 @@ int smtpp_tls_done(smtpp_session *s, int ok) {
   if (s->state != SMTPP_ST_TLS_HANDSHAKE)
     return -SMTPP_ERR_NOT_IN_TLS;
   if (!ok) {
-    (void)smtpp_reply_err(s, SMTPP_ERR_TLS_FAILED);
+    /* Nothing may go out in plaintext after a failed handshake (the peer
+     * expects TLS records): no 421, and anything still unsent dropped. */
+    s->out_head = 0;
+    s->out_len = 0;
     close_session(s);
     return 0;
   }
   /* RFC 3207 4.2: forget everything learnt before TLS; no new greeting. */
-  s->helo_kind = HK_NONE;
+  s->helo_kind = SMTPP_HK_NONE;
   s->authenticated = 0;
   s->tls_active = 1;
   smtpp_line_reset(s);
@@ -1096,9 +1186,10 @@ int smtpp_shutdown(smtpp_session *s) {
     return -SMTPP_ERR_NULL_ARG;
   if (s->state == SMTPP_ST_CLOSED)
     return -SMTPP_ERR_CLOSED;
-  resolve(s);
-  if (s->state != SMTPP_ST_CLOSED)
-    (void)smtpp_reply_err(s, SMTPP_ERR_SHUTDOWN);
+  /* A pending command gets this 421 as its reply (RFC 5321 3.8): it is
+   * refused, never accepted by default. */
+  s->pending = PEND_NONE;
+  (void)smtpp_reply_err(s, SMTPP_ERR_SHUTDOWN);
   close_session(s);
   return 0;
 }
@@ -1124,13 +1215,15 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       *consumed = (size_t)(p - base);
       return SMTPP_CLOSED;
     }
+    if (s->pending) {
+      /* Paused until the host decides (only smtpp_decide() and
+       * smtpp_decide_default() resume): nothing more is read. */
+      *consumed = (size_t)(p - base);
+      return SMTPP_PAUSED;
+    }
     if (smtpp_out_free(s) < SMTPP_REPLY_MAX) {
       *consumed = (size_t)(p - base);
       return SMTPP_WANT_WRITE;
-    }
-    if (s->pending) {
-      resolve(s); /* the host did not decide: the default applies */
-      continue;
     }
     if (s->state == SMTPP_ST_BDAT_CHUNK && s->bdat_left == 0) {
       /* A chunk is complete (also BDAT 0): reply or end the message. */
@@ -1144,7 +1237,10 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       break;
     switch (s->state) {
     case SMTPP_ST_TLS_HANDSHAKE:
-      p = end; /* CVE-2011-0411: nothing before the handshake is executed */
+      /* RFC 3207 5, CVE-2011-0411: nothing sent before the handshake is
+       * executed.  Only a host that fed octets before smtpp_tls_done()
+       * gets here; they are discarded. */
+      p = end;
       break;
     case SMTPP_ST_DATA_TEXT: {
       smtpp_data_result r;
@@ -1154,8 +1250,7 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       if (r.body.len) {
         add_size(s, r.body.len);
         if (ev) {
-          ev->type = SMTPP_EV_BODY;
-          ev->arg = r.body;
+          body_event(s, ev, r.body, SMTPP_VERB_NONE);
           *consumed = (size_t)(p - base);
           return SMTPP_EVENT;
         }
@@ -1178,9 +1273,7 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       if (!s->bdat_discard) {
         add_size(s, n);
         if (ev) {
-          ev->type = SMTPP_EV_BODY;
-          ev->verb = SMTPP_VERB_BDAT;
-          ev->arg = slice(piece, n);
+          body_event(s, ev, slice(piece, n), SMTPP_VERB_BDAT);
           *consumed = (size_t)(p - base);
           return SMTPP_EVENT;
         }
@@ -1194,9 +1287,14 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       if (!got)
         break;
       handle_line(s, lr.line, lr.len, lr.too_long, ev);
+      int more = p < end;
+      if (s->state == SMTPP_ST_TLS_HANDSHAKE)
+        p = end; /* STARTTLS: the rest is plaintext sent before the
+                    handshake (RFC 3207 5); it is consumed here so that no
+                    host can feed it after smtpp_tls_done() */
       *consumed = (size_t)(p - base);
       if (ev && ev->type != SMTPP_EV_NONE) {
-        if (p < end)
+        if (more)
           ev->flags |= SMTPP_EVF_INPUT_PENDING;
         return SMTPP_EVENT;
       }
