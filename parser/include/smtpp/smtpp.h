@@ -90,6 +90,7 @@ typedef enum smtpp_err {
   SMTPP_ERR__COUNT
 } smtpp_err;
 
+/* Lookups in static tables: no side effect, never NULL. */
 const char *smtpp_err_name(int err);   /* "LINE_TOO_LONG"; accepts err or -err */
 const char *smtpp_err_reason(int err); /* human reason */
 int smtpp_err_code(int err);           /* default SMTP code, 0 if none */
@@ -162,7 +163,9 @@ typedef struct smtpp_config {
 } smtpp_config;
 
 /* Fills cfg with the defaults: all of SMTPP_EXT_DEFAULT, strict, 10 MiB
- * SIZE, 100 recipients, 20 errors, hostname "localhost". */
+ * SIZE, 100 recipients, 20 errors, hostname "localhost".  Writes only
+ * *cfg (NULL: nothing).  Fill one config once, before the first session,
+ * and share it read-only; never refill it while sessions use it. */
 void smtpp_config_default(smtpp_config *cfg);
 
 /* ------------------------------------------------------------------------
@@ -417,9 +420,13 @@ int smtpp_tls_done(smtpp_session *s, int ok);
  * if already closed. */
 int smtpp_shutdown(smtpp_session *s);
 
-int smtpp_get_state(const smtpp_session *s); /* smtpp_state */
+/* smtpp_state of s (no side effect), -SMTPP_ERR_NULL_ARG for NULL.  No
+ * transaction is open in CMD_BEFORE_HELO, CMD_AFTER_HELO, TLS_HANDSHAKE,
+ * AUTH_RESPONSE and CLOSED. */
+int smtpp_get_state(const smtpp_session *s);
 
-/* Names, one table each in the library (parser/src/names.c):
+/* Names, one table each in the library (parser/src/names.c); no side
+ * effect:
  * smtpp_ext_name(SMTPP_EXT_SIZE) = "SIZE" (the EHLO keyword), NULL for
  * anything but one known bit; smtpp_ext_bit("size") = SMTPP_EXT_SIZE, 0 if
  * unknown (case-insensitive).  The same for leniencies ("bare-lf", ...).
