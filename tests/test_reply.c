@@ -140,7 +140,7 @@ static void test_err_replies(void **state) {
   for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
     for (int with_enh = 0; with_enh < 2; with_enh++) {
       smtpp_session *s = fresh();
-      s->helo_kind = with_enh ? 2 : 0; /* as after EHLO / before it */
+      s->helo_kind = with_enh ? SMTPP_HK_EHLO : SMTPP_HK_NONE; /* as after EHLO / before it */
       assert_int_equal(smtpp_use_enh(s), with_enh);
       dlg_buf got = {0};
       int rc = smtpp_reply_err(s, errs[i].err);
@@ -161,13 +161,13 @@ static void test_err_replies(void **state) {
   }
   /* after HELO (not EHLO), or with ENHANCEDSTATUSCODES not offered: none */
   smtpp_session *s = fresh();
-  s->helo_kind = 1;
+  s->helo_kind = SMTPP_HK_HELO;
   assert_int_equal(smtpp_use_enh(s), 0);
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   cfg.extensions &= ~SMTPP_EXT_ENHANCEDSTATUSCODES;
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
-  g_s.helo_kind = 2;
+  g_s.helo_kind = SMTPP_HK_EHLO;
   assert_int_equal(smtpp_use_enh(&g_s), 0);
   assert_false(bad);
 }
