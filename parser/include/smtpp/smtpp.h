@@ -71,7 +71,7 @@ extern "C" {
   XX(18, BDAT_SYNTAX,      501, "5.5.4", "Malformed BDAT, closing connection", "BDAT cannot be resynchronised (RFC 3030 2)") \
   XX(19, EIGHTBIT,         501, "5.5.4", "8-bit characters not allowed here",  "octet >127 without SMTPUTF8 (RFC 5321 2.3.1, RFC 6531)") \
   XX(20, BARE_CR_LF,       501, "5.5.2", "Bare CR or LF or NUL in command",    "CR and LF must only appear as CRLF (RFC 5321 2.3.8)") \
-  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "host reported a failed TLS handshake") \
+  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "a failed TLS handshake (not queued since 0.2: the peer expects TLS records, smtpp_tls_done(s, 0) just closes)") \
   XX(22, AUTH_CANCELLED,   501, "5.7.0", "Authentication cancelled",           "client sent * (RFC 4954 4)") \
   XX(23, SHUTDOWN,         421, "4.3.2", "Service shutting down, closing connection", "host requested shutdown (RFC 5321 3.8)") \
   XX(24, NULL_ARG,         0,   "",      "",                                   "a required argument is NULL") \
@@ -80,8 +80,7 @@ extern "C" {
   XX(27, BAD_CODE,         0,   "",      "",                                   "the host's reply code is not valid for this decision") \
   XX(28, CLOSED,           0,   "",      "",                                   "the session is closed") \
   XX(29, NOT_IN_TLS,       0,   "",      "",                                   "no TLS handshake is pending") \
-  XX(30, MSG_FAILED,       554, "5.6.0", "Transaction failed",                 "message rejected") \
-  XX(31, PENDING,          0,   "",      "",                                   "a host decision is pending: call smtpp_decide() first")
+  XX(30, MSG_FAILED,       554, "5.6.0", "Transaction failed",                 "message rejected")
 
 typedef enum smtpp_err {
 #define SMTPP_XX_ENUM(id, name, code, enh, text, reason) SMTPP_ERR_##name = id,
@@ -209,7 +208,9 @@ typedef enum smtpp_event_type {
                                             a pipelined group */
 #define SMTPP_EVF_INPUT_PENDING (1u << 1) /* bytes followed this command in
                                             the same smtpp_feed() call (the
-                                            only chunking-dependent bit) */
+                                            only chunking-dependent bit);
+                                            on STARTTLS: they were
+                                            discarded (injected plaintext) */
 #define SMTPP_EVF_DECIDABLE     (1u << 2) /* smtpp_decide() applies */
 #define SMTPP_EVF_LAST          (1u << 3) /* BDAT LAST */
 #define SMTPP_EVF_SMTPUTF8      (1u << 4) /* MAIL carried SMTPUTF8 */
