@@ -10,7 +10,7 @@
  * A line longer than TRACE_LINE_MAX octets is printed in pieces; the
  * pieces after the first are tagged "C+" / "S+".  The state in an E: line
  * is the one smtpp_feed() left: for a decidable event that is before the
- * (default) decision is applied, so an accepted EHLO still shows
+ * host's decision is applied, so an accepted EHLO still shows
  * cmd_before_helo.
  */
 #ifndef SMTPP_TOOLS_TRACE_H
