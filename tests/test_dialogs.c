@@ -27,9 +27,9 @@ static char **g_files;
 static long g_nfiles;
 
 /* Prints a log with each line cut to 200 characters. */
-static void print_clipped(const char *title, dlg_buf *b) {
+static void print_clipped(const char *title, bbuf *b) {
   dlg_print("%s:\n", title);
-  const char *p = dlg_buf_str(b);
+  const char *p = bbuf_str(b);
   while (*p) {
     const char *nl = strchr(p, '\n');
     size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -44,7 +44,7 @@ static void print_clipped(const char *title, dlg_buf *b) {
 static void run_one(void **state) {
   const char *path = *state;
   dialog d;
-  dlg_buf diff = {0};
+  bbuf diff = {0};
   int bad = 0;
 
   if (dlg_load(&d, path)) {
@@ -54,15 +54,15 @@ static void run_one(void **state) {
   }
   if (!d.has_rfc) {
     bad = 1;
-    dlg_buf_addf(&diff, "missing \"# rfc:\" line\n");
+    bbuf_addf(&diff, "missing \"# rfc:\" line\n");
   }
   if (!d.has_level) {
     bad = 1;
-    dlg_buf_addf(&diff, "missing \"# level:\" line\n");
+    bbuf_addf(&diff, "missing \"# level:\" line\n");
   } else if (strcmp(d.level, "must") && strcmp(d.level, "should") &&
              strcmp(d.level, "hardening")) {
     bad = 1;
-    dlg_buf_addf(&diff, "\"# level: %s\" is not must|should|hardening\n",
+    bbuf_addf(&diff, "\"# level: %s\" is not must|should|hardening\n",
                  d.level);
   }
 
@@ -75,7 +75,7 @@ static void run_one(void **state) {
   /* 2. timing: cut at every S: position */
   if (!bad) {
     size_t *cuts = malloc((d.nexpect + 1) * sizeof *cuts);
-    for (size_t i = 0; i < d.nexpect; i++) cuts[i] = d.expect_pos[i];
+    for (size_t i = 0; i < d.nexpect; i++) cuts[i] = d.expect[i].pos;
     dlg_result t;
     dlg_opts ot = {0};
     ot.check_steps = 1;
@@ -83,21 +83,21 @@ static void run_one(void **state) {
     size_t si = 0;
     for (size_t k = 0; k < d.nexpect && !bad; k++) {
       /* the step at offset expect_pos[k] (first step with off >= pos) */
-      while (si < t.nsteps && t.step_off[si] < d.expect_pos[k]) si++;
+      while (si < t.nsteps && t.step_off[si] < d.expect[k].pos) si++;
       if (si >= t.nsteps) break;
-      dlg_reply *got = NULL;
-      size_t ngot = 0;
-      dlg_parse_replies(t.replies.p, t.step_reply_len[si], &got, &ngot, NULL);
-      free(got);
+      rs_reader rs;
+      rs_init(&rs, RS_SMTPP);
+      size_t ngot = rs_end(&rs, t.replies.p, t.step_reply_len[si]);
+      rs_free(&rs);
       /* replies listed up to and including S: line k */
       size_t want = k + 1;
       if (ngot < want) {
         bad = 1;
-        dlg_buf_addf(&diff,
+        bbuf_addf(&diff,
                      "timing: after the client's first %zu octets the "
                      "parser had written %zu replies; the dialog lists %zu "
                      "by then (S: line %zu, \"%d\" withheld)\n",
-                     d.expect_pos[k], ngot, want, k + 1, d.expect[k].code);
+                     d.expect[k].pos, ngot, want, k + 1, d.expect[k].code);
       }
     }
     dlg_result_free(&t);
@@ -106,11 +106,11 @@ static void run_one(void **state) {
 
   if (bad) {
     dlg_print("---- %s (%s; rfc %s; level %s)\n%s----\n", d.name,
-                  d.title, d.rfc, d.level, dlg_buf_str(&diff));
+                  d.title, d.rfc, d.level, bbuf_str(&diff));
     print_clipped("event log", &r.events);
   }
   dlg_result_free(&r);
-  dlg_buf_free(&diff);
+  bbuf_free(&diff);
   char name[256];
   snprintf(name, sizeof name, "%s", d.name);
   dlg_free(&d);

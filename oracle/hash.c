@@ -1,47 +1,7 @@
-/* buf.c - the oracle's growable buffer (see buf.h). */
-#include "buf.h"
+/* hash.c - the oracle's streaming hash (see hash.h). */
+#include "hash.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-void *oracle_grow(void *arr, size_t *cap, size_t n, size_t sz) {
-  if (n < *cap)
-    return arr;
-  size_t nc = *cap ? *cap * 2 : 16;
-  void *q = realloc(arr, nc * sz);
-  if (q == NULL) {
-    fputs("oracle: out of memory\n", stderr);
-    abort();
-  }
-  *cap = nc;
-  return q;
-}
-
-void obuf_put(obuf *b, const void *p, size_t n) {
-  if (n == 0)
-    return;
-  while (b->len + n > b->cap) {
-    size_t nc = b->cap ? b->cap * 2 : 256;
-    uint8_t *q = realloc(b->p, nc);
-    if (q == NULL) {
-      fputs("oracle: out of memory\n", stderr);
-      abort();
-    }
-    b->p = q;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->len, p, n);
-  b->len += n;
-}
-
-void obuf_u64(obuf *b, uint64_t v) { obuf_put(b, &v, sizeof v); }
-
-void obuf_free(obuf *b) {
-  free(b->p);
-  b->p = NULL;
-  b->len = b->cap = 0;
-}
 
 static inline uint64_t mix(uint64_t h, uint64_t w) {
   h = (h ^ w) * 0x9e3779b97f4a7c15u; /* odd multiplier: a bijection */
