@@ -255,8 +255,9 @@ static int expect_line(reader *rd, char *s) {
 }
 
 int dlg_event_normalise(char *s) {
-  char *o = s;
+  char *o = s, *open = NULL;
   int q = 0, sp = 0;
+  bbuf dec = {0};
   while (*s == ' ' || *s == '\t')
     s++;
   for (; *s; s++) {
@@ -267,6 +268,12 @@ int dlg_event_normalise(char *s) {
         *o++ = *s++;
       } else if (*s == '"') {
         q = 0;
+        /* the quoted text must decode (esc.h) */
+        bbuf_reset(&dec);
+        if (esc_decode(open, (size_t)(o - open), &dec)) {
+          bbuf_free(&dec);
+          return -1;
+        }
       }
       *o++ = *s;
       continue;
@@ -278,11 +285,14 @@ int dlg_event_normalise(char *s) {
     if (sp)
       *o++ = ' ';
     sp = 0;
-    if (*s == '"')
-      q = 1;
     *o++ = *s;
+    if (*s == '"') {
+      q = 1;
+      open = o;
+    }
   }
   *o = 0;
+  bbuf_free(&dec);
   return q ? -1 : 0;
 }
 
