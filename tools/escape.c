@@ -3,8 +3,8 @@
  */
 #include "escape.h"
 
-size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
-                    size_t *taken) {
+static size_t escape(char *dst, size_t cap, const void *src, size_t n,
+                     size_t *taken, int json) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = src;
   size_t o = 0, i = 0;
@@ -16,7 +16,7 @@ size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
   }
   for (; i < n; i++) {
     unsigned char c = p[i];
-    char seq[4];
+    char seq[6];
     size_t k = 0;
 
     switch (c) {
@@ -28,6 +28,13 @@ size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
     default:
       if (c >= 0x20 && c < 0x7f) {
         seq[k++] = (char)c;
+      } else if (json) { /* RFC 8259 7: \u00HH, one per octet */
+        seq[k++] = '\\';
+        seq[k++] = 'u';
+        seq[k++] = '0';
+        seq[k++] = '0';
+        seq[k++] = hex[c >> 4];
+        seq[k++] = hex[c & 15];
       } else {
         seq[k++] = '\\';
         seq[k++] = 'x';
@@ -44,4 +51,14 @@ size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
   if (taken)
     *taken = i;
   return o;
+}
+
+size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
+                    size_t *taken) {
+  return escape(dst, cap, src, n, taken, 0);
+}
+
+size_t escape_json(char *dst, size_t cap, const void *src, size_t n,
+                   size_t *taken) {
+  return escape(dst, cap, src, n, taken, 1);
 }

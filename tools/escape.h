@@ -19,4 +19,11 @@
 size_t escape_bytes(char *dst, size_t cap, const void *src, size_t n,
                     size_t *taken);
 
+/* The same for the inside of a JSON string (RFC 8259 7): \\ \" \r \n \t
+ * as they are, every other octet outside 0x20-0x7e as \u00HH (one code
+ * point per octet, so the octets can be recovered exactly). */
+#define ESCAPE_JSON_MAX_PER_OCTET 6
+size_t escape_json(char *dst, size_t cap, const void *src, size_t n,
+                   size_t *taken);
+
 #endif
