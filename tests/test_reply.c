@@ -164,15 +164,15 @@ static void test_err_replies(void **state) {
   smtpp_session *s = fresh();
   s->helo_kind = 1;
   assert_int_equal(smtpp_use_enh(s), 1);
-  dlg_buf got = {0};
+  bbuf got = {0};
   assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_MAIL), 0);
   assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_RCPT), 0);
   pull(s, &got);
-  dlg_buf_add(&got, "", 0);
+  bbuf_add(&got, "", 0);
   assert_string_equal((const char *)got.p,
                       "501 5.1.7 Path too long\r\n" /* RFC 3463 3.2 */
                       "501 5.1.3 Path too long\r\n");
-  dlg_buf_free(&got);
+  bbuf_free(&got);
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   cfg.extensions &= ~SMTPP_EXT_ENHANCEDSTATUSCODES;
