@@ -107,7 +107,7 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
 
 /* JSON string with every non-printable octet escaped (common/esc.h). */
 static void jstr(FILE *f, const char *s) {
-  char buf[64 * ESCAPE_JSON_MAX_PER_OCTET + 1];
+  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
   size_t n = s ? strlen(s) : 0;
   fputc('"', f);
   while (n > 0) {
