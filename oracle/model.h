@@ -7,7 +7,7 @@
 #ifndef ORACLE_MODEL_H
 #define ORACLE_MODEL_H
 
-#include "buf.h"
+#include "bbuf.h"
 #include "smtpp/smtpp.h"
 
 #include <stddef.h>
@@ -29,7 +29,7 @@ typedef struct model_reply {
 #define MODEL_MSG_ENDED 1   /* CRLF.CRLF or BDAT LAST */
 #define MODEL_MSG_ABORTED 2 /* transaction ended without an end */
 typedef struct model_msg {
-  obuf body;
+  bbuf body;
   int kind;
   int err, alt_err;       /* at the end: 0 accepted, else the failure */
 } model_msg;
@@ -96,7 +96,7 @@ typedef struct model_data {
 } model_data;
 /* Appends the octets c delivers to body; returns 1 when c ends the
  * message (the "." CRLF after a CRLF). */
-int model_data_byte(model_data *d, uint8_t c, obuf *body);
+int model_data_byte(model_data *d, uint8_t c, bbuf *body);
 
 /* Reply code and enhanced code of an error id (public table). */
 int model_err_code(int err);

@@ -48,7 +48,7 @@ static void set_enh(const M *m, char *dst, int code, const char *enh) {
 
 model_reply *m_reply(M *m, int code, const char *enh, int err, int prop) {
   model_result *r = m->r;
-  r->rep = oracle_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
+  r->rep = bb_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
   model_reply *p = &r->rep[r->nrep++];
   memset(p, 0, sizeof *p);
   p->code = code;
@@ -98,11 +98,11 @@ void m_error(M *m, int err, int alt) {
 
 /* ---- messages ---- */
 model_msg *model_msg_add(model_msg **arr, size_t *n, size_t *cap, size_t *ninit) {
-  *arr = oracle_grow(*arr, cap, *n, sizeof **arr);
+  *arr = bb_grow(*arr, cap, *n, sizeof **arr);
   model_msg *g = &(*arr)[*n];
   if (*n < *ninit) {
-    obuf body = g->body; /* keep its memory */
-    obuf_reset(&body);
+    bbuf body = g->body; /* keep its memory */
+    bbuf_reset(&body);
     memset(g, 0, sizeof *g);
     g->body = body;
   } else {
@@ -285,7 +285,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
       if ((uint64_t)take > m.bdat_left)
         take = (size_t)m.bdat_left;
       if (!m.bdat_discard) {
-        obuf_put(&m_msg_cur(&m)->body, in + pos, take);
+        bbuf_add(&m_msg_cur(&m)->body, in + pos, take);
         m.msg_size += take;
       }
       pos += take;
@@ -320,7 +320,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
 
 void model_result_free(model_result *r) {
   for (size_t i = 0; i < r->nmsg_init; i++)
-    obuf_free(&r->msg[i].body);
+    bbuf_free(&r->msg[i].body);
   free(r->msg);
   free(r->rep);
   memset(r, 0, sizeof *r);

@@ -167,15 +167,15 @@ static const struct {
     {" FOO=\\xC3\\xA4", M, ALL, MB10, SYN, NULL},
 };
 
-static void describe(dlg_buf *b, const smtpp_params *p) {
+static void describe(bbuf *b, const smtpp_params *p) {
   const char *sep = "";
 #define ADD(...)                  \
   do {                            \
-    dlg_buf_addf(b, "%s", sep);   \
-    dlg_buf_addf(b, __VA_ARGS__); \
+    bbuf_addf(b, "%s", sep);   \
+    bbuf_addf(b, __VA_ARGS__); \
     sep = " ";                    \
   } while (0)
-  dlg_buf_add(b, "", 0);
+  bbuf_add(b, "", 0);
   if (p->has_size) ADD("size=%llu", (unsigned long long)p->size);
   if (p->body) ADD("body=%u", p->body);
   if (p->smtputf8) ADD("utf8");
@@ -183,18 +183,18 @@ static void describe(dlg_buf *b, const smtpp_params *p) {
   if (p->notify) ADD("notify=%u", p->notify);
   if (p->envid.p) {
     ADD("envid=");
-    dlg_buf_add_escaped(b, p->envid.p, p->envid.len);
+    bbuf_add_escaped(b, p->envid.p, p->envid.len);
   }
   if (p->orcpt_type.p || p->orcpt.p) {
     ADD("orcpt=");
-    if (p->orcpt_type.p) dlg_buf_add_escaped(b, p->orcpt_type.p,
+    if (p->orcpt_type.p) bbuf_add_escaped(b, p->orcpt_type.p,
                                              p->orcpt_type.len);
-    dlg_buf_addc(b, ';');
-    if (p->orcpt.p) dlg_buf_add_escaped(b, p->orcpt.p, p->orcpt.len);
+    bbuf_addc(b, ';');
+    if (p->orcpt.p) bbuf_add_escaped(b, p->orcpt.p, p->orcpt.len);
   }
   if (p->auth.p) {
     ADD("auth=");
-    dlg_buf_add_escaped(b, p->auth.p, p->auth.len);
+    bbuf_add_escaped(b, p->auth.p, p->auth.len);
   }
 #undef ADD
 }
@@ -203,30 +203,30 @@ static void test_params(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    dlg_buf in = {0};
+    bbuf in = {0};
     assert_int_equal(unit_expand(cases[i].in, &in), 0);
     unsigned char *c = unit_copy(in.p, in.len);
     smtpp_params out;
     memset(&out, 0xA5, sizeof out); /* the parser must clear it */
     int err = smtpp_parse_params(c, c + in.len, cases[i].verb,
                                  cases[i].offered, cases[i].max_size, 0, &out);
-    dlg_buf got = {0};
+    bbuf got = {0};
     if (err == 0) describe(&got, &out);
     if (err != cases[i].err ||
         (err == 0 && cases[i].result &&
-         strcmp(dlg_buf_str(&got), cases[i].result) != 0)) {
+         strcmp(bbuf_str(&got), cases[i].result) != 0)) {
       dlg_print("params case %zu \"%s\" (%s, offered 0x%x, max %llu):\n"
                     "  expected %s %s\n  got      %s %s\n",
                     i, unit_show(in.p, in.len), smtpp_verb_name(cases[i].verb),
                     cases[i].offered, (unsigned long long)cases[i].max_size,
                     smtpp_err_name(cases[i].err),
                     cases[i].result ? cases[i].result : "",
-                    smtpp_err_name(err), dlg_buf_str(&got));
+                    smtpp_err_name(err), bbuf_str(&got));
       bad = 1;
     }
-    dlg_buf_free(&got);
+    bbuf_free(&got);
     free(c);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }
@@ -261,7 +261,7 @@ static void test_xtext(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof xtexts / sizeof xtexts[0]; i++) {
-    dlg_buf in = {0};
+    bbuf in = {0};
     assert_int_equal(unit_expand(xtexts[i].in, &in), 0);
     unsigned char *c = unit_copy(in.p, in.len);
     int err = smtpp_check_xtext(c, c + in.len, 0);
@@ -272,7 +272,7 @@ static void test_xtext(void **state) {
       bad = 1;
     }
     free(c);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }

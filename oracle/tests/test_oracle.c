@@ -63,11 +63,11 @@ static void swap_reply(oracle_trace *t, const char *from, const char *to) {
   while (i + fl <= t->out.len && memcmp(p + i, from, fl) != 0)
     i++;
   assert_true(i + fl <= t->out.len); /* the real reply must be there */
-  obuf nb = {0};
-  obuf_put(&nb, p, i);
-  obuf_put(&nb, to, tl);
-  obuf_put(&nb, p + i + fl, t->out.len - i - fl);
-  obuf_free(&t->out);
+  bbuf nb = {0};
+  bbuf_add(&nb, p, i);
+  bbuf_add(&nb, to, tl);
+  bbuf_add(&nb, p + i + fl, t->out.len - i - fl);
+  bbuf_free(&t->out);
   t->out = nb;
 }
 
@@ -190,9 +190,9 @@ static void p6_body_differs(void **state) {
   /* a parser that forgot to remove a stuffing dot: ".x" instead of "x" */
   oracle_trace *all[3] = {&f.w, &f.s, &f.a};
   for (int i = 0; i < 3; i++) {
-    obuf *b = &all[i]->msg[0].body;
+    bbuf *b = &all[i]->msg[0].body;
     b->len = 0;
-    obuf_put(b, "hi\r\n..x\r\n", 9);
+    bbuf_add(b, "hi\r\n..x\r\n", 9);
   }
   assert_int_equal(check(&f), ONLY(ORACLE_P6_MESSAGES));
   release(&f);
@@ -236,7 +236,7 @@ static void p10_nondeterministic(void **state) {
   (void)state;
   fixture f;
   record(&f, TXN, 0);
-  obuf_byte(&f.a.ev_raw, 0x42); /* the second identical run differs */
+  bbuf_addc(&f.a.ev_raw, 0x42); /* the second identical run differs */
   assert_int_equal(check(&f), ONLY(ORACLE_P10_DETERMINISM));
   release(&f);
 }
