@@ -62,6 +62,20 @@ void bbuf_add_escaped(bbuf *b, const void *p, size_t n) {
   }
 }
 
+void esc_json(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; s && *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      fprintf(f, "\\%c", ch);
+    else if (ch < 0x20 || ch > 0x7e)
+      fprintf(f, "\\u%04x", ch);
+    else
+      fputc(ch, f);
+  }
+  fputc('"', f);
+}
+
 static int hexval(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';

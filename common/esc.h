@@ -18,6 +18,7 @@
 #include "bbuf.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Worst case: one input octet becomes this many characters. */
 #define ESC_MAX_PER_OCTET 4
@@ -35,6 +36,10 @@ size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
 
 /* Appends the escaped form of p[0..n) to b. */
 void bbuf_add_escaped(bbuf *b, const void *p, size_t n);
+
+/* Writes s as a JSON string literal (RFC 8259 7): '"' and '\\' escaped,
+ * every octet outside 0x20-0x7e as \u00HH. */
+void esc_json(FILE *f, const char *s);
 
 /* Decodes the escaped text s[0..n) and appends the octets to out.
  * Returns 0, or -1 at an unknown or cut escape (out then holds the octets
