@@ -26,8 +26,23 @@ size_t esc_octet(unsigned char c, char out[ESC_MAX_PER_OCTET]) {
   }
 }
 
-size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
-                 size_t *taken) {
+/* esc_octet, or the JSON form of an octet outside 0x20-0x7e. */
+static size_t esc_octet_as(unsigned char c, char out[ESC_JSON_MAX_PER_OCTET],
+                           int json) {
+  static const char hex[] = "0123456789abcdef";
+  size_t k = esc_octet(c, out);
+  if (!json || k != 4)
+    return k;
+  out[1] = 'u'; /* RFC 8259 7: \u00HH */
+  out[2] = '0';
+  out[3] = '0';
+  out[4] = hex[c >> 4];
+  out[5] = hex[c & 15];
+  return 6;
+}
+
+static size_t esc_into(char *dst, size_t cap, const void *src, size_t n,
+                       size_t *taken, int json) {
   const unsigned char *p = src;
   size_t o = 0, i = 0;
 
@@ -37,8 +52,8 @@ size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
     return 0;
   }
   for (; i < n; i++) {
-    char seq[ESC_MAX_PER_OCTET];
-    size_t k = esc_octet(p[i], seq);
+    char seq[ESC_JSON_MAX_PER_OCTET];
+    size_t k = esc_octet_as(p[i], seq, json);
     if (o + k >= cap) /* keep room for the NUL */
       break;
     memcpy(dst + o, seq, k);
@@ -48,6 +63,30 @@ size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
   if (taken)
     *taken = i;
   return o;
+}
+
+size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
+                 size_t *taken) {
+  return esc_into(dst, cap, src, n, taken, 0);
+}
+
+size_t esc_json(char *dst, size_t cap, const void *src, size_t n,
+                size_t *taken) {
+  return esc_into(dst, cap, src, n, taken, 1);
+}
+
+void esc_json_put(FILE *f, const char *s) {
+  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
+  size_t n = s ? strlen(s) : 0;
+  fputc('"', f);
+  while (n > 0) {
+    size_t taken = 0;
+    (void)esc_json(buf, sizeof buf, s, n, &taken);
+    fputs(buf, f);
+    s += taken;
+    n -= taken;
+  }
+  fputc('"', f);
 }
 
 void bbuf_add_escaped(bbuf *b, const void *p, size_t n) {
@@ -60,20 +99,6 @@ void bbuf_add_escaped(bbuf *b, const void *p, size_t n) {
     else
       bbuf_add(b, seq, k);
   }
-}
-
-void esc_json(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; s && *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20 || ch > 0x7e)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
 }
 
 static int hexval(int c) {

@@ -34,12 +34,17 @@ size_t esc_octet(unsigned char c, char out[ESC_MAX_PER_OCTET]);
 size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
                  size_t *taken);
 
+/* The same for the inside of a JSON string (RFC 8259 7): \\ \" \r \n \t
+ * as above, every other octet outside 0x20-0x7e as \u00HH (one code point
+ * per octet, so the octets can be recovered exactly). */
+#define ESC_JSON_MAX_PER_OCTET 6
+size_t esc_json(char *dst, size_t cap, const void *src, size_t n,
+                size_t *taken);
+/* Writes s (NULL: "") as a whole JSON string literal, quotes included. */
+void esc_json_put(FILE *f, const char *s);
+
 /* Appends the escaped form of p[0..n) to b. */
 void bbuf_add_escaped(bbuf *b, const void *p, size_t n);
-
-/* Writes s as a JSON string literal (RFC 8259 7): '"' and '\\' escaped,
- * every octet outside 0x20-0x7e as \u00HH. */
-void esc_json(FILE *f, const char *s);
 
 /* Decodes the escaped text s[0..n) and appends the octets to out.
  * Returns 0, or -1 at an unknown or cut escape (out then holds the octets

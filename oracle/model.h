@@ -84,8 +84,9 @@ typedef struct model_params {
   int has_size;
   uint64_t size;
 } model_params;
+/* utf8: the transaction is SMTPUTF8 (values may hold UTF-8, RFC 6531 3.3) */
 int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
-                       uint64_t max_size, model_params *out);
+                       uint64_t max_size, int utf8, model_params *out);
 
 /* DATA body, one octet at a time (RFC 5321 4.5.2). */
 typedef struct model_data {

@@ -104,7 +104,8 @@ static void test_lines(void **state) {
 }
 
 /* The default replies of the error table, with and without enhanced
- * codes (RFC 2034: only after EHLO, when offered). */
+ * codes (RFC 2034 4: on every reply when offered, except the replies to
+ * HELO/EHLO). */
 static const struct {
   int err;
   const char *plain;
@@ -140,10 +141,10 @@ static void test_err_replies(void **state) {
   for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
     for (int with_enh = 0; with_enh < 2; with_enh++) {
       smtpp_session *s = fresh();
-      s->helo_kind = with_enh ? 2 : 0; /* as after EHLO / before it */
-      assert_int_equal(smtpp_use_enh(s), with_enh);
+      assert_int_equal(smtpp_use_enh(s), 1);
       bbuf got = {0};
-      int rc = smtpp_reply_err(s, errs[i].err);
+      int rc = smtpp_reply_err(s, errs[i].err,
+                               with_enh ? SMTPP_VERB_NONE : SMTPP_VERB_EHLO);
       pull(s, &got);
       bbuf_add(&got, "", 0);
       const char *want = with_enh ? errs[i].enh : errs[i].plain;
@@ -159,10 +160,19 @@ static void test_err_replies(void **state) {
       bbuf_free(&got);
     }
   }
-  /* after HELO (not EHLO), or with ENHANCEDSTATUSCODES not offered: none */
+  /* after HELO too (RFC 2034 4); with ENHANCEDSTATUSCODES not offered: none */
   smtpp_session *s = fresh();
   s->helo_kind = 1;
-  assert_int_equal(smtpp_use_enh(s), 0);
+  assert_int_equal(smtpp_use_enh(s), 1);
+  bbuf got = {0};
+  assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_MAIL), 0);
+  assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_RCPT), 0);
+  pull(s, &got);
+  bbuf_add(&got, "", 0);
+  assert_string_equal((const char *)got.p,
+                      "501 5.1.7 Path too long\r\n" /* RFC 3463 3.2 */
+                      "501 5.1.3 Path too long\r\n");
+  bbuf_free(&got);
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   cfg.extensions &= ~SMTPP_EXT_ENHANCEDSTATUSCODES;

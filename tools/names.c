@@ -27,6 +27,7 @@ const cli_name names_lenient[] = {
     {"long-lines", SMTPP_LENIENT_LONG_LINES},
     {"path-space", SMTPP_LENIENT_PATH_SPACE},
     {"trailing-sp", SMTPP_LENIENT_TRAILING_SP},
+    {"helo-name", SMTPP_LENIENT_HELO_NAME},
     {NULL, 0},
 };
 

@@ -1141,37 +1141,37 @@ static int write_json(const char *path, const fctx *x, const finding *fd,
   if (!f)
     return -1;
   fprintf(f, "{\n  \"server\": ");
-  esc_json(f, x->srv->target);
+  esc_json_put(f, x->srv->target);
   fprintf(f, ",\n  \"ehlo\": ");
-  esc_json(f, x->srv->keywords);
+  esc_json_put(f, x->srv->keywords);
   fprintf(f, ",\n  \"seed\": %llu,\n  \"sessions\": %llu,\n"
              "  \"agreed\": %llu,\n  \"seed_sessions\": %zu,\n"
              "  \"dictionary\": ",
           (unsigned long long)x->o->seed, (unsigned long long)sessions,
           (unsigned long long)agree, nseeds);
-  esc_json(f, dict_from);
+  esc_json_put(f, dict_from);
   fprintf(f, ",\n  \"findings\": [");
   for (size_t i = 0; i < nfd; i++) {
     replay_cmd(x->o, fd[i].path, rc, sizeof rc);
     fprintf(f, "%s\n    {\"signature\": ", i ? "," : "");
-    esc_json(f, fd[i].sig);
+    esc_json_put(f, fd[i].sig);
     fprintf(f, ", \"count\": %llu, \"first_session\": %llu, \"seed_file\": ",
             (unsigned long long)fd[i].count,
             (unsigned long long)fd[i].first_iter);
-    esc_json(f, fd[i].seed_name);
+    esc_json_put(f, fd[i].seed_name);
     fprintf(f, ", \"octets\": %zu, \"minimized_octets\": %zu, "
                "\"reproduced\": %s, \"reproducer\": ",
             fd[i].orig_len, fd[i].min_len,
             fd[i].reproduced ? "true" : "false");
-    esc_json(f, fd[i].path);
+    esc_json_put(f, fd[i].path);
     fprintf(f, ", \"raw\": ");
-    esc_json(f, fd[i].bin);
+    esc_json_put(f, fd[i].bin);
     fprintf(f, ", \"smtpp_replies\": ");
-    esc_json(f, fd[i].mcodes);
+    esc_json_put(f, fd[i].mcodes);
     fprintf(f, ", \"server_replies\": ");
-    esc_json(f, fd[i].scodes);
+    esc_json_put(f, fd[i].scodes);
     fprintf(f, ", \"replay\": ");
-    esc_json(f, rc);
+    esc_json_put(f, rc);
     fprintf(f, "}");
   }
   fprintf(f, "%s]\n}\n", nfd ? "\n  " : "");

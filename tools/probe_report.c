@@ -5,7 +5,6 @@
 #include "probe.h"
 
 #include "esc.h"
-
 #include "replycodes.h"
 
 #include <smtpp/smtpp.h>
@@ -115,39 +114,39 @@ int probe_report_json(const char *path, const preport *rep) {
   memset(tot, 0, sizeof tot);
   fprintf(f, "{\n  \"tool\": \"smtpp probe %s\",\n  \"server\": {\"target\": ",
           SMTPP_VERSION_STRING);
-  esc_json(f, rep->srv->target);
+  esc_json_put(f, rep->srv->target);
   fprintf(f, ", \"greeting\": ");
-  esc_json(f, rep->srv->greeting);
+  esc_json_put(f, rep->srv->greeting);
   fprintf(f, ", \"ehlo\": ");
-  esc_json(f, rep->srv->keywords);
+  esc_json_put(f, rep->srv->keywords);
   fprintf(f, ", \"size\": %llu},\n  \"cases\": [\n",
           (unsigned long long)rep->srv->size);
   for (size_t i = 0; i < rep->n; i++) {
     const presult *r = &rep->r[i];
     tot[level_index(r->c->level)][r->status]++;
     fprintf(f, "    {\"case\": ");
-    esc_json(f, r->c->name);
+    esc_json_put(f, r->c->name);
     fprintf(f, ", \"title\": ");
-    esc_json(f, r->c->title);
+    esc_json_put(f, r->c->title);
     fprintf(f, ", \"rfc\": ");
-    esc_json(f, r->c->rfc);
+    esc_json_put(f, r->c->rfc);
     fprintf(f, ", \"level\": ");
-    esc_json(f, r->c->level);
+    esc_json_put(f, r->c->level);
     fprintf(f, ", \"mode\": \"%s\", \"result\": \"%s\", \"verdict\": ",
             probe_mode_names[r->mode],
             r->status == PR_PASS ? "pass"
                                  : r->status == PR_FAIL ? "fail" : "skip");
-    esc_json(f, r->verdict);
+    esc_json_put(f, r->verdict);
     fprintf(f, ", \"property\": ");
-    esc_json(f, r->prop ? r->prop : "");
+    esc_json_put(f, r->prop ? r->prop : "");
     fprintf(f, ", \"expected\": ");
-    esc_json(f, r->exp_all ? r->exp_all : "");
+    esc_json_put(f, r->exp_all ? r->exp_all : "");
     fprintf(f, ", \"got\": ");
-    esc_json(f, r->got_all ? r->got_all : "");
+    esc_json_put(f, r->got_all ? r->got_all : "");
     fprintf(f, ", \"detail\": ");
-    esc_json(f, r->detail);
+    esc_json_put(f, r->detail);
     fprintf(f, ", \"hint\": ");
-    esc_json(f, r->hint);
+    esc_json_put(f, r->hint);
     fprintf(f, ", \"ms\": %ld}%s\n", r->ms, i + 1 < rep->n ? "," : "");
   }
   fprintf(f, "  ],\n  \"totals\": {");

@@ -138,8 +138,8 @@ static void p3_reply_after_close(void **state) {
   (void)state;
   fixture f;
   record(&f, "QUIT\r\nNOOP\r\n", 0);
-  swap_all(&f, "221 localhost closing connection\r\n",
-           "221 localhost closing connection\r\n250 OK\r\n");
+  swap_all(&f, "221 2.0.0 localhost closing connection\r\n",
+           "221 2.0.0 localhost closing connection\r\n250 2.0.0 OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P3_ONE_REPLY));
   release(&f);
 }
@@ -167,7 +167,7 @@ static void p5_out_of_order_accepted(void **state) {
   (void)state;
   fixture f;
   record(&f, "MAIL FROM:<a@a.example>\r\nNOOP\r\n", 0);
-  swap_all(&f, "503 Bad sequence of commands\r\n", "250 Sender OK\r\n");
+  swap_all(&f, "503 5.5.1 Bad sequence of commands\r\n", "250 2.1.0 Sender OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P5_SEQUENCE));
   release(&f);
 }
@@ -227,7 +227,7 @@ static void p9_limit_ignored(void **state) {
   memset(in + 5, 'a', 600);
   memcpy(in + 605, "\r\n", 3);
   record(&f, in, 0);
-  swap_all(&f, "500 Line too long\r\n", "250 OK\r\n");
+  swap_all(&f, "500 5.5.2 Line too long\r\n", "250 2.0.0 OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P9_LIMITS));
   release(&f);
 }
