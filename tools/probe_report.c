@@ -2,7 +2,7 @@
  * probe_report.c - the reports of `smtpp probe`: a text table with totals
  * per level and explained failures, JSON and JUnit XML.
  */
-#include "escape.h"
+#include "esc.h"
 #include "probe.h"
 
 #include "replycodes.h"
@@ -105,14 +105,14 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
           probe_must_failed(rep) ? "FAILED" : "all passed");
 }
 
-/* JSON string with every non-printable octet escaped (escape.h). */
+/* JSON string with every non-printable octet escaped (common/esc.h). */
 static void jstr(FILE *f, const char *s) {
-  char buf[64 * ESCAPE_JSON_MAX_PER_OCTET + 1];
+  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
   size_t n = s ? strlen(s) : 0;
   fputc('"', f);
   while (n > 0) {
     size_t taken = 0;
-    (void)escape_json(buf, sizeof buf, s, n, &taken);
+    (void)esc_json(buf, sizeof buf, s, n, &taken);
     fputs(buf, f);
     s += taken;
     n -= taken;

@@ -81,7 +81,7 @@ void cmd_serve_usage(FILE *out) {
       "                      AUTH gets the parser's default refusal (535)\n"
       "  --lenient LIST      opt into leniencies (each widens what is accepted;\n"
       "                      see smtpp.h for the risks): bare-lf, 8bit,\n"
-      "                      long-lines, path-space, trailing-sp\n"
+      "                      long-lines, path-space, trailing-sp, helo-name\n"
       "  --trace             log client lines, replies and events to stderr\n"
       "                      (C:/S:/E: lines, every octet escaped)\n"
       "  -h, --help          show this help\n"

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include "sinklog.h"
 
-#include "escape.h"
+#include "esc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,13 +38,13 @@ static void raws(sinklog_line *l, const char *s) {
   l->len += n;
 }
 
-/* An escaped string, cut (and marked) where the line is full; escape.h
+/* An escaped string, cut (and marked) where the line is full; common/esc.h
  * never splits an escape sequence. */
 static void escaped(sinklog_line *l, const void *p, size_t n) {
   size_t room = sizeof l->buf - TAIL_ROOM - l->len;
   size_t taken = 0;
-  size_t w = l->json ? escape_json(l->buf + l->len, room, p, n, &taken)
-                     : escape_bytes(l->buf + l->len, room, p, n, &taken);
+  size_t w = l->json ? esc_json(l->buf + l->len, room, p, n, &taken)
+                     : esc_bytes(l->buf + l->len, room, p, n, &taken);
   l->len += w;
   if (taken < n)
     l->truncated = 1;

@@ -7,9 +7,9 @@
  *
  * Each line starts with the UTC time (ISO 8601, milliseconds) and an event
  * name; then key/value fields.  Text: `TIME EVENT key=value key="text"`,
- * strings escaped as in escape.h (no raw control byte), lists joined with
+ * strings escaped as in common/esc.h (no raw control byte), lists joined with
  * ','.  JSON: one object per line, {"time":..., "event":..., ...}, lists
- * as arrays, strings escaped with escape_json().  A line is built in a
+ * as arrays, strings escaped with esc_json().  A line is built in a
  * fixed buffer and written with one write(2); a field that does not fit
  * is cut and the line gets "truncated":true / truncated=1.
  */
