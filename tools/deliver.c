@@ -289,17 +289,11 @@ static void put_gts(stage *g, uint64_t n) {
     put1(g, '>');
 }
 
-/* Ends a write on the loop's stage: counts what reached the file. */
+/* Ends a write on the loop's stage. */
 static void loop_done(deliver_msg *m) {
-  size_t n = D.loop.len;
   stage_flush(&D.loop);
-  if (D.loop.err) {
+  if (D.loop.err)
     m->failed = 1;
-    return;
-  }
-  m->stored += n;
-  if (m->stored > m->hwm)
-    m->hwm = m->stored;
 }
 
 /* ---- message ---- */
@@ -454,7 +448,6 @@ static void drop_file(deliver_msg *m) {
     return;
   discard_file(&m->f);
   m->open = 0;
-  m->stored = 0;
 }
 
 void deliver_abort(deliver_msg *m) {
@@ -474,8 +467,6 @@ int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
   m->from_k = 0;
   m->gt = 0;
   m->body_octets = 0;
-  m->stored = 0;
-  m->hwm = 0;
   if (len > sizeof m->sender)
     len = sizeof m->sender;
   memcpy(m->sender, sender, len);

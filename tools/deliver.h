@@ -88,8 +88,6 @@ typedef struct deliver_msg {
   uint32_t tag;         /* the host's connection slot */
   uint64_t gt;          /* '>' octets held while matching */
   uint64_t body_octets; /* unstuffed body octets received */
-  uint64_t stored;      /* octets written to the file */
-  uint64_t hwm;         /* most octets the file ever held */
   char sender[DELIVER_SENDER_MAX];
 } deliver_msg;
 
