@@ -205,8 +205,11 @@ static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
     }
     show("C", in + p, used);
     p += used;
-    if (r == SMTPP_EVENT)
+    if (r == SMTPP_EVENT) {
       show_event(&ev, smtpp_get_state(&s));
+      if (ev.flags & SMTPP_EVF_DECIDABLE) /* no policy: the defaults */
+        (void)smtpp_decide_default(&s);
+    }
     drain(&s);
     if (r == SMTPP_NEED_MORE)
       break;

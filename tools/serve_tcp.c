@@ -499,6 +499,8 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
           set_events(sv, c, 0);
           return;
         }
+        if (smtpp_decision_pending(&c->s) == 1) /* no policy: defaults */
+          (void)smtpp_decide_default(&c->s);
         if (ev.type == SMTPP_EV_CLOSE) {
           c->closing = 1;
           break;
