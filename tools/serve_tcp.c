@@ -561,6 +561,7 @@ static void on_written(server *sv, conn *c) {
   if (c->msg.result == 0) {
     sv->n_msgs++;
     c->n_msgs++;
+    (void)smtpp_decide_default(&c->s); /* 250: the session was paused */
     log_message(sv, c, 250, c->msg_size, NULL);
   } else {
     sv->n_failed++;
