@@ -50,11 +50,17 @@ void cmd_serve_usage(FILE *out) {
       "Usage: smtpp serve --stdio [OPTIONS]\n"
       "       smtpp serve --listen ADDR:PORT [OPTIONS] [TCP OPTIONS]\n"
       "\n"
-      "Runs one SMTP server session on stdin/stdout with libsmtpp: writes the\n"
-      "220 greeting, answers every command as the parser does, accepts every\n"
-      "sender, recipient and message and throws the message away.  Each reply\n"
-      "is written as soon as it exists.  Ends with exit status 0 when the\n"
-      "session closes (221 or 421) or stdin ends.\n"
+      "An SMTP server driven by libsmtpp: it answers every command as the\n"
+      "parser does and accepts every sender, recipient and message.\n"
+      "\n"
+      "--stdio runs one session on stdin/stdout: it writes the 220 greeting,\n"
+      "throws each message away and writes each reply as soon as it exists.\n"
+      "It ends with exit status 0 when the session closes (221 or 421) or\n"
+      "stdin ends.\n"
+      "\n"
+      "--listen ADDR:PORT serves many sessions on TCP (see \"TCP server\"\n"
+      "below): it discards each message, or stores it in a Maildir or mbox,\n"
+      "logs every connection and message, and runs until SIGTERM/SIGINT.\n"
       "\n"
       "Options:\n"
       "  --stdio             speak SMTP on stdin/stdout (or --listen, below)\n"
@@ -88,8 +94,10 @@ void cmd_serve_usage(FILE *out) {
       "--hostname/--size/--max-rcpt/--max-errors given wins.\n"
       "Exit status: 0 done, 1 I/O or parser failure, 2 bad option or config.\n"
       "\n"
-      "Example:\n"
-      "  printf 'EHLO a.example\\r\\nQUIT\\r\\n' | smtpp serve --stdio\n",
+      "Examples:\n"
+      "  printf 'EHLO a.example\\r\\nQUIT\\r\\n' | smtpp serve --stdio\n"
+      "  smtpp serve --listen 127.0.0.1:2525 --maildir ~/Maildir "
+      "--log-format json\n",
       out);
 }
 
