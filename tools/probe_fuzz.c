@@ -461,7 +461,7 @@ typedef struct rlist {
   freply *r;
   size_t n, cap;
   char pkind[32]; /* first P2 violation kind, "" if none */
-  char pmsg[160];
+  char pmsg[200]; /* rs_reader.viol */
   int after_close; /* a reply followed 221/421 */
   int partial;     /* an unfinished reply at the end */
 } rlist;
