@@ -28,7 +28,7 @@
 # (build-fuzz-plain) with -workers=N-1 in <out>/logs/plain/.  AFL++: -M main
 # (plain build, CMPLOG via -c), -S asan (ASan+UBSan build), then -S secN
 # plain builds up to N; AFL_NO_UI=1, AFL_TRY_AFFINITY=1, dictionary
-# fuzz/<target>.dict (= dict/smtp.dict).
+# fuzz/<target>.dict, or dict/smtp.dict for the layers without their own.
 # Findings are replayed with build-fuzz/fuzz/replay_fuzz_<target>,
 # deduplicated by oracle property id or the top 3 stack frames, minimized
 # (libFuzzer -minimize_crash=1 / afl-tmin) into <out>/findings/.
