@@ -81,7 +81,8 @@ header() { # comment header: google/oss-fuzz's license, as its presubmit wants
 EOF
 }
 
-# The engines and sanitizers listed are the ones ci/ossfuzz_test.sh runs.
+# The engines and sanitizers listed are the ones ci/ossfuzz_test.sh runs
+# (honggfuzz with --honggfuzz DIR).
 cat >"$dir/project.yaml" <<EOF
 homepage: "$homepage"
 language: c
@@ -90,6 +91,7 @@ main_repo: "$repo"
 fuzzing_engines:
   - libfuzzer
   - afl
+  - honggfuzz
 sanitizers:
   - address
   - undefined

@@ -19,6 +19,10 @@
 #                  run_fuzzer, parse_options.py; copied to a temporary
 #                  directory, `sysctl -w` made a no-op) on every target
 #   --keep DIR     keep $SRC, $OUT and the logs under DIR
+#   --honggfuzz DIR  also honggfuzz-address, with a honggfuzz tree built as
+#                  OSS-Fuzz's precompile_honggfuzz builds it (DIR/honggfuzz,
+#                  DIR/honggfuzz.a; docs/FUZZING.md section 6); default
+#                  $SMTPP_HONGGFUZZ_DIR.  honggfuzz has no Debian package.
 #
 # First projects/smtpp is written by ci/ossfuzz_project.sh (example URL and
 # contact) and checked against presubmit's rules.  Then per configuration,
@@ -59,7 +63,7 @@ usage() { sed -n '2,50s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 ALL="libfuzzer-address libfuzzer-undefined libfuzzer-memory afl-address coverage"
 QUICK="libfuzzer-address afl-address"
-only="" quick=0 secs="" ossfuzz="" keep=""
+only="" quick=0 secs="" ossfuzz="" keep="" hfuzz="${SMTPP_HONGGFUZZ_DIR:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -73,14 +77,22 @@ while [ $# -gt 0 ]; do
                 ossfuzz="$(cd "$2" && pwd)"; shift ;;
     --keep) [ $# -ge 2 ] || { echo "ci/ossfuzz_test.sh: --keep needs a directory" >&2; exit 2; }
             keep="$2"; shift ;;
+    --honggfuzz) [ $# -ge 2 ] || { echo "ci/ossfuzz_test.sh: --honggfuzz needs a directory" >&2; exit 2; }
+                 hfuzz="$2"; shift ;;
     *) echo "ci/ossfuzz_test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ -n "$hfuzz" ]; then
+  [ -x "$hfuzz/honggfuzz" ] && [ -f "$hfuzz/honggfuzz.a" ] ||
+    { echo "ci/ossfuzz_test.sh: --honggfuzz: '$hfuzz' has no honggfuzz and honggfuzz.a" >&2; exit 2; }
+  hfuzz="$(cd "$hfuzz" && pwd)"
+  ALL="$ALL honggfuzz-address"
+fi
 [ -n "$only" ] || { [ "$quick" = 1 ] && only="$QUICK" || only="$ALL"; }
 [ -n "$secs" ] || { [ "$quick" = 1 ] && secs=2 || secs=10; }
 for c in $only; do
-  case " $ALL " in *" $c "*) ;; *) echo "ci/ossfuzz_test.sh: unknown configuration '$c' (one of: $ALL)" >&2; exit 2 ;; esac
+  case " $ALL " in *" $c "*) ;; *) echo "ci/ossfuzz_test.sh: unknown configuration '$c' (one of: $ALL; honggfuzz-address needs --honggfuzz)" >&2; exit 2 ;; esac
 done
 
 if [ -n "$keep" ]; then mkdir -p "$keep" && tmp="$(cd "$keep" && pwd)"
@@ -157,6 +169,13 @@ build() { # config -> sets OUT_DIR; returns 1 if build.sh failed
     extra=(AFL_QUIET=1 AFL_IGNORE_PROBLEMS=1 AFL_IGNORE_UNKNOWN_ENVS=1
            "ASAN_OPTIONS=detect_leaks=0:symbolize=0:detect_odr_violation=0:abort_on_error=1")
     printf 'AFL_QUIET=1\nAFL_IGNORE_PROBLEMS=1\nAFL_IGNORE_UNKNOWN_ENVS=1\n' >"$d/out/afl_options.txt"
+  elif [ "$engine" = honggfuzz ]; then
+    # compile_honggfuzz: honggfuzz.a as the engine, the honggfuzz binary in
+    # $OUT, its own COVERAGE_FLAGS
+    engine_lib="$d/work/honggfuzz.a"
+    cp "$hfuzz/honggfuzz.a" "$engine_lib"
+    cp "$hfuzz/honggfuzz" "$d/out/"
+    cov="-fsanitize-coverage=trace-pc-guard,indirect-calls,trace-cmp"
   fi
   # compile: CFLAGS="$CFLAGS $SANITIZER_FLAGS $COVERAGE_FLAGS",
   # CXXFLAGS="$CFLAGS $CXXFLAGS_EXTRA"; UBSan adds -fno-sanitize=function
@@ -224,6 +243,14 @@ check_target() { # target logdir -> 0 ok
       fi
       EDGES="$n"
     fi
+  elif [ "$ENGINE" = honggfuzz ]; then
+    # check_engine (honggfuzz): run_fuzzer with honggfuzz for 20 s, no seed
+    # corpus (only "input"): a status line "Sz:N Tm:N" must appear
+    local c="$2/$t.hf-in" o="$2/$t.hf-out"
+    rm -rf "$c" "$o"; mkdir -p "$c" "$o"; echo input >"$c/input"
+    hf_run "$t" "$c" "$o" "$HF_CHECK_SECS" >"$log.engine" 2>&1
+    grep -q -E '^Sz:[0-9]+ Tm:[0-9]+' "$log.engine" ||
+      { bad "$t: check_engine: honggfuzz ran no input (no 'Sz:N Tm:N' line)"; ok=1; }
   else
     # check_engine (afl): run_fuzzer with afl-fuzz, no seed corpus (only the
     # file "input"): "All set and ready to roll" must appear; and
@@ -291,6 +318,16 @@ afl_run() { # target corpus outdir secs
        ${dict:+-x "$dict"} -- "$OUT_DIR/$t")
 }
 
+# honggfuzz the way run_fuzzer starts it, stopped with SIGINT after SECS
+hf_run() { # target corpus workdir secs
+  local t="$1" dict=""
+  dict="$(sed -n 's/^\s*dict\s*=\s*\(.*\)/\1/p' "$OUT_DIR/$t.options" 2>/dev/null | tail -1)"
+  [ -z "$dict" ] && [ -f "$OUT_DIR/$t.dict" ] && dict="$t.dict"
+  (cd "$OUT_DIR" && run_env timeout --preserve-status -s INT "$4" ./honggfuzz -n 1 \
+     --exit_upon_crash -V -R "$3/report" -W "$3" -v -z -P -f "$2" ${dict:+--dict "$dict"} \
+     -- "$OUT_DIR/$t")
+}
+
 # ---- 5. short runs -----------------------------------------------------------
 short_run() { # target logdir -> prints exec/s
   local t="$1" c="$2/$1.corpus" r
@@ -304,6 +341,13 @@ short_run() { # target logdir -> prints exec/s
     r=$?
     [ "$r" = 0 ] || { bad "$t: short run: exit $r"; grep -a -m3 -E 'ERROR|VIOLATION|disagrees' "$2/$t.run" | sed 's/^/         /'; }
     sed -n 's/^stat::average_exec_per_sec: *//p' "$2/$t.run" | tail -n 1
+  elif [ "$ENGINE" = honggfuzz ]; then
+    mkdir -p "$2/$t.hf-run"
+    hf_run "$t" "$c" "$2/$t.hf-run" "$secs" >"$2/$t.run" 2>&1
+    [ -z "$(find "$2/$t.hf-run" -maxdepth 1 -name 'SIG*' -print -quit)" ] ||
+      bad "$t: short run: honggfuzz saved crashes in $2/$t.hf-run"
+    # honggfuzz's closing "Summary iterations:N time:N speed:N ..." line
+    sed -n 's/^Summary iterations:.* speed:\([0-9]*\).*/\1/p' "$2/$t.run" | tail -n 1
   else
     afl_run "$t" "$c" "$2/$t.afl-run" "$secs" >"$2/$t.run" 2>&1
     [ -z "$(ls -A "$2/$t.afl-run/default/crashes" 2>/dev/null | grep -v README)" ] ||
@@ -341,6 +385,7 @@ coverage_report() { # logdir
 command -v afl-fuzz >/dev/null && [ -f "$AFL_DRIVER" ] || {
   case " $only " in *" afl-"*) echo "ci/ossfuzz_test.sh: afl-fuzz or $AFL_DRIVER missing (ci/test.sh --deps-only)" >&2; exit 1 ;; esac; }
 AFL_CHECK_SECS=35; [ "$quick" = 1 ] && AFL_CHECK_SECS=5
+HF_CHECK_SECS=20; [ "$quick" = 1 ] && HF_CHECK_SECS=5
 [ -n "$ossfuzz" ] && { rm -rf "$tmp/oss-fuzz-runner"; mkdir -p "$tmp/oss-fuzz-runner"
   cp "$ossfuzz"/infra/base-images/base-runner/{bad_build_check,run_fuzzer,parse_options.py} "$tmp/oss-fuzz-runner/"
   printf '#!/bin/sh\nexit 0\n' >"$tmp/oss-fuzz-runner/sysctl"; chmod +x "$tmp/oss-fuzz-runner"/*; }
