@@ -53,6 +53,7 @@ set(LIB_FUZZING_ENGINE "${LIB_FUZZING_ENGINE}" CACHE STRING
   "OSS-Fuzz engine link flags, or 'none' for standalone replay drivers")
 separate_arguments(_smtpp_engine UNIX_COMMAND "${LIB_FUZZING_ENGINE}")
 smtpp_fuzz_plain_oracle(smtpp_oracle)
+smtpp_fuzz_plain_oracle(smtpp_common)
 add_custom_target(smtpp_ossfuzz)
 foreach(t IN LISTS FUZZ_TARGETS)
   if(LIB_FUZZING_ENGINE STREQUAL "none")

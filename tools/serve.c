@@ -50,11 +50,17 @@ void cmd_serve_usage(FILE *out) {
       "Usage: smtpp serve --stdio [OPTIONS]\n"
       "       smtpp serve --listen ADDR:PORT [OPTIONS] [TCP OPTIONS]\n"
       "\n"
-      "Runs one SMTP server session on stdin/stdout with libsmtpp: writes the\n"
-      "220 greeting, answers every command as the parser does, accepts every\n"
-      "sender, recipient and message and throws the message away.  Each reply\n"
-      "is written as soon as it exists.  Ends with exit status 0 when the\n"
-      "session closes (221 or 421) or stdin ends.\n"
+      "An SMTP server driven by libsmtpp: it answers every command as the\n"
+      "parser does and accepts every sender, recipient and message.\n"
+      "\n"
+      "--stdio runs one session on stdin/stdout: it writes the 220 greeting,\n"
+      "throws each message away and writes each reply as soon as it exists.\n"
+      "It ends with exit status 0 when the session closes (221 or 421) or\n"
+      "stdin ends.\n"
+      "\n"
+      "--listen ADDR:PORT serves many sessions on TCP (see \"TCP server\"\n"
+      "below): it discards each message, or stores it in a Maildir or mbox,\n"
+      "logs every connection and message, and runs until SIGTERM/SIGINT.\n"
       "\n"
       "Options:\n"
       "  --stdio             speak SMTP on stdin/stdout (or --listen, below)\n"
@@ -72,10 +78,11 @@ void cmd_serve_usage(FILE *out) {
       "  --starttls          same as --ext STARTTLS.  There is no TLS here: after\n"
       "                      the 220 to STARTTLS all input is discarded to EOF\n"
       "  --auth              same as --ext AUTH.  There is no SASL backend: every\n"
-      "                      AUTH gets the parser's default refusal (535)\n"
+      "                      AUTH gets the parser's default refusal (535), after\n"
+      "                      an empty 334 challenge if it has no initial response\n"
       "  --lenient LIST      opt into leniencies (each widens what is accepted;\n"
       "                      see smtpp.h for the risks): bare-lf, 8bit,\n"
-      "                      long-lines, path-space, trailing-sp\n"
+      "                      long-lines, path-space, trailing-sp, helo-name\n"
       "  --trace             log client lines, replies and events to stderr\n"
       "                      (C:/S:/E: lines, every octet escaped)\n"
       "  -h, --help          show this help\n"
@@ -87,8 +94,10 @@ void cmd_serve_usage(FILE *out) {
       "--hostname/--size/--max-rcpt/--max-errors given wins.\n"
       "Exit status: 0 done, 1 I/O or parser failure, 2 bad option or config.\n"
       "\n"
-      "Example:\n"
-      "  printf 'EHLO a.example\\r\\nQUIT\\r\\n' | smtpp serve --stdio\n",
+      "Examples:\n"
+      "  printf 'EHLO a.example\\r\\nQUIT\\r\\n' | smtpp serve --stdio\n"
+      "  smtpp serve --listen 127.0.0.1:2525 --maildir ~/Maildir "
+      "--log-format json\n",
       out);
 }
 
@@ -188,16 +197,18 @@ int cmd_serve(int argc, char **argv) {
     cli_usage_error("serve", "--stdio and --listen exclude each other");
     return CLI_EXIT_USAGE;
   }
-  if (a.tcp.listen)
+  if (a.tcp.listen) {
+    serve_tcp_defaults(&a.tcp);
     return serve_tcp(&a.cfg, &a.tcp, a.trace);
+  }
   if (!a.stdio) {
     cli_usage_error("serve", "--stdio or --listen ADDR:PORT is required");
     return CLI_EXIT_USAGE;
   }
-  if (a.tcp.any_tcp_only) {
-    cli_usage_error("serve", "--max-conn, --idle-timeout, "
-                             "--session-timeout, --maildir, --mbox and "
-                             "--no-fsync need --listen");
+  if (serve_tcp_any_given(&a.tcp)) {
+    cli_usage_error("serve", "the TCP server options (--max-conn, "
+                             "--maildir, --log-format, ...: see 'TCP server' "
+                             "in the help) need --listen");
     return CLI_EXIT_USAGE;
   }
   return serve_stdio(&a.cfg, a.trace);
