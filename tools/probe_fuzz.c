@@ -461,7 +461,7 @@ typedef struct rlist {
   freply *r;
   size_t n, cap;
   char pkind[32]; /* first P2 violation kind, "" if none */
-  char pmsg[160];
+  char pmsg[200]; /* rs_reader.viol */
   int after_close; /* a reply followed 221/421 */
   int partial;     /* an unfinished reply at the end */
 } rlist;
@@ -558,6 +558,8 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
     memset(&ev, 0, sizeof ev);
     if (nmk > 0) { /* the first pass only collects the greeting */
       r = smtpp_feed(&x->s, in + off, len - off, &used, &ev);
+      if (r == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE))
+        (void)smtpp_decide_default(&x->s); /* the model's host: defaults */
       if (used > len - off)
         used = len - off;
       off += used;
