@@ -1,0 +1,687 @@
+/*
+ * probe_judge.c - the verdicts of `smtpp probe`.
+ *
+ * A dialog's expected replies are smtpp's choices; a foreign server may
+ * choose otherwise where the RFCs allow it.  So a difference is filed by
+ * what the RFCs say about it (probe.h: violation, deviation, advisory,
+ * inconclusive), under one root cause with a stable key, and blamed on
+ * the command that earned the reply: replies are matched to the unit of
+ * client bytes they answered (probe_run.c), never by a global index.
+ * After the first difference that changes the session's state (one side
+ * accepts what the other refuses) later code differences are its
+ * consequences and are not judged; format defects, replies after a
+ * closing reply, drops and smuggling still are.
+ */
+#include "probe_judge.h"
+
+#include <smtpp/smtpp.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const probe_verdict_names[V__COUNT] = {
+    "violation", "deviation", "advisory", "inconclusive"};
+
+#define Q_LINE "Conforming implementations MUST NOT recognize or generate " \
+               "any other character or character sequence as a line "     \
+               "terminator."
+#define Q_ONE "Every command MUST generate exactly one reply."
+#define Q_TEXT "textstring = 1*(%d09 / %d32-126) ; HT, SP, Printable " \
+               "US-ASCII"
+
+static const prule rules[] = {
+    /* violations */
+    {"smuggling", V_VIOLATION, "P6", "RFC 5321 2.3.8, 4.1.1.4",
+     "The mail data are terminated by a line containing only a period, "
+     "that is, the character sequence \"<CRLF>.<CRLF>\". " Q_LINE,
+     "an end-of-data look-alike ends the message: the rest of the body "
+     "runs as commands (SMTP smuggling)",
+     "end DATA only on CRLF \".\" CRLF; keep LF.LF, CR.CR and the other "
+     "look-alikes as body octets"},
+    {"bare-lf-line-end", V_VIOLATION, "P4", "RFC 5321 2.3.8", Q_LINE,
+     "a bare LF ends a command line",
+     "frame command lines on CRLF only; answer a line with a bare LF 501 "
+     "(or 500) as one line"},
+    {"bare-cr-line-end", V_VIOLATION, "P4", "RFC 5321 2.3.8", Q_LINE,
+     "a bare CR ends a command line",
+     "frame command lines on CRLF only"},
+    {"reply-line-too-long", V_VIOLATION, "P2", "RFC 5321 4.5.3.1.5",
+     "The maximum total length of a reply line including the reply code "
+     "and the <CRLF> is 512 octets.",
+     "a reply line is longer than 512 octets (often client text echoed)",
+     "cut reply texts so that each line stays within 512 octets; never "
+     "echo client octets unbounded"},
+    {"reply-control-octet", V_VIOLATION, "P2", "RFC 5321 4.2", Q_TEXT,
+     "a reply line carries a control octet (client octets echoed)",
+     "never echo client octets into replies, or replace every octet "
+     "outside HT and 32-126"},
+    {"reply-8bit", V_VIOLATION, "P2", "RFC 5321 4.2", Q_TEXT,
+     "a reply line carries an octet over 126 (raw UTF-8 echoed)",
+     "never echo client octets into replies, or escape them"},
+    {"reply-bare-lf", V_VIOLATION, "P2", "RFC 5321 2.3.8", Q_LINE,
+     "a reply line ends in a bare LF", "end every reply line with CRLF"},
+    {"reply-malformed", V_VIOLATION, "P2", "RFC 5321 4.2",
+     "Reply-line = *( Reply-code \"-\" [ textstring ] CRLF ) Reply-code "
+     "[ SP textstring ] CRLF",
+     "a line that is not a reply line",
+     "build every reply from a template: three digits 2xx-5xx, SP or "
+     "'-', text, CRLF"},
+    {"reply-continuation-code", V_VIOLATION, "P2", "RFC 5321 4.2.1",
+     "In a multiline reply, the reply code on each of the lines MUST be "
+     "the same.",
+     "a multiline reply changes its code",
+     "give every line of a reply the same code"},
+    {"reply-unterminated", V_VIOLATION, "P2", "RFC 5321 4.2", Q_ONE,
+     "the server closed in the middle of a reply line",
+     "finish every reply line with CRLF before closing"},
+    {"reply-endless", V_VIOLATION, "P2", "RFC 5321 4.5.3.1.5",
+     "The maximum total length of a reply line including the reply code "
+     "and the <CRLF> is 512 octets.",
+     "an endless reply line or a giant reply (over 64 KiB)",
+     "bound every reply"},
+    {"reply-after-close", V_VIOLATION, "P3", "RFC 5321 4.1.1.10, 3.8",
+     "This command specifies that the receiver MUST send a \"221 OK\" "
+     "reply, and then close the transmission channel.",
+     "a reply follows 221 or 421",
+     "stop reading and answering after 221 or 421; close"},
+    {"extra-reply", V_VIOLATION, "P3", "RFC 5321 4.2", Q_ONE,
+     "more replies than commands",
+     "answer every complete command line exactly once, in order"},
+    {"no-reply", V_VIOLATION, "P3", "RFC 5321 4.2", Q_ONE,
+     "a complete command line gets no reply",
+     "answer every complete command line, also when pipelined"},
+    {"drop-without-421", V_VIOLATION, "P3", "RFC 5321 3.8, 4.1.1.10",
+     "The receiver MUST NOT intentionally close the transmission channel "
+     "until it receives and replies to a QUIT command (even if there was "
+     "an error).",
+     "the server closed mid-dialog without 421 (a crash or a drop)",
+     "send 421 before closing, and never crash on a client's input"},
+    {"close-without-quit", V_VIOLATION, "P3", "RFC 5321 3.8, 4.1.1.10",
+     "An SMTP server MUST NOT intentionally close the connection under "
+     "normal operational circumstances except: After receiving a QUIT "
+     "command and responding with a 221 reply. After detecting the need "
+     "to shut down the SMTP service and returning a 421 response code.",
+     "221 and a close on a command other than QUIT",
+     "answer 221 only to QUIT; close on anything else only with 421"},
+    {"starttls-injection", V_VIOLATION, "P8", "RFC 3207 4.2, 5",
+     "The server MUST discard any knowledge obtained from the client ... "
+     "which was not obtained from the TLS negotiation itself.",
+     "commands sent in clear text behind STARTTLS are answered",
+     "discard the input buffer when the TLS handshake starts"},
+    {"rcpt-without-mail-accepted", V_VIOLATION, "P5", "RFC 5321 3.3",
+     "If a RCPT command appears without a previous MAIL command, the "
+     "server MUST return a 503 \"Bad sequence of commands\" response.",
+     "RCPT without a previous MAIL is accepted",
+     "refuse RCPT outside a transaction with 503"},
+    {"minimum-command-refused", V_VIOLATION, "P4", "RFC 5321 4.5.1",
+     "The following commands MUST be supported to conform to this "
+     "specification: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY",
+     "a command of the minimum implementation is refused as not "
+     "recognized or not implemented",
+     "implement the commands of RFC 5321 4.5.1"},
+    {"enhanced-code-missing", V_VIOLATION, "P2", "RFC 2034 3",
+     "Once the client has obtained the ENHANCEDSTATUSCODES extension, the "
+     "server MUST preface the text part of almost all response lines with "
+     "a status code.",
+     "a reply lacks the enhanced status code ENHANCEDSTATUSCODES promised",
+     "prefix 2xx/4xx/5xx replies with the enhanced code after EHLO"},
+    /* deviations */
+    {"unknown-verb-502", V_DEVIATION, "P4", "RFC 5321 4.2.4",
+     "502 SHOULD be used when the command is actually recognized by the "
+     "SMTP server, but not implemented.  If the command is not recognized, "
+     "code 500 SHOULD be returned.",
+     "an unknown verb gets 502 instead of 500",
+     "answer verbs you do not recognize with 500"},
+    {"param-not-555", V_DEVIATION, "P4", "RFC 5321 4.1.1.11",
+     "If the server SMTP does not recognize or cannot implement one or more "
+     "of the parameters associated with a particular MAIL FROM or RCPT TO "
+     "command, it will return code 555.",
+     "an unknown MAIL/RCPT parameter gets another code than 555",
+     "answer unknown or unoffered MAIL/RCPT parameters with 555"},
+    {"out-of-sequence-accepted", V_DEVIATION, "P5", "RFC 5321 4.1.4, 3.3",
+     "Once started, a mail transaction consists of a transaction beginning "
+     "command, one or more RCPT commands, and a DATA command, in that "
+     "order.",
+     "a command out of order is accepted",
+     "keep a session state machine and refuse out-of-order commands with "
+     "503"},
+    {"valid-command-syntax-error", V_DEVIATION, "P4", "RFC 5321 4.2.2",
+     "500 Syntax error, command unrecognized; 501 Syntax error in "
+     "parameters or arguments",
+     "a well-formed command is refused as a syntax error",
+     "parse the grammar of RFC 5321 4.1 and the offered extensions in "
+     "full"},
+    {"size-over-max-accepted", V_DEVIATION, "P9", "RFC 1870 6",
+     "If the server ... the declared message size exceeds the fixed "
+     "maximum message size, the server responds with code 552.",
+     "MAIL with SIZE= above the advertised maximum is accepted",
+     "compare SIZE= with the advertised limit and answer 552"},
+    /* advisories */
+    {"other-refusal-code", V_ADVISORY, "P4", "RFC 5321 4.2, 4.3.2",
+     "Reply codes ... the first digit denotes whether the response is "
+     "good, bad or incomplete.",
+     "refused like smtpp, with another code",
+     "nothing required; smtpp's code is shown for comparison"},
+    {"lenient-syntax", V_ADVISORY, "P4", "RFC 5321 4.1, 4.5.3.1",
+     "Limits MAY be imposed on line lengths by servers",
+     "accepts input smtpp refuses as malformed (lenient)",
+     "a hardened server refuses it; see smtpp's reply"},
+    {"limit-not-enforced", V_ADVISORY, "P9", "RFC 5321 4.5.3.1",
+     "To the maximum extent possible, implementation techniques that "
+     "impose no limits on the length of these objects should be used.",
+     "a limit smtpp enforces is not enforced (the RFC limits are minimums)",
+     "enforce your own limits with the codes of RFC 5321 4.5.3.1.10"},
+    {"not-implemented", V_ADVISORY, "P4", "RFC 5321 4.5.1",
+     "The following commands MUST be supported ... EHLO HELO MAIL RCPT "
+     "DATA RSET NOOP QUIT VRFY",
+     "a command outside the minimum implementation is not implemented",
+     "nothing required"},
+    {"error-budget", V_ADVISORY, "P9", "RFC 5321 3.8",
+     "After detecting the need to shut down the SMTP service and returning "
+     "a 421 response code.",
+     "no 421 after many errors (smtpp closes after its error budget)",
+     "nothing required; a budget limits abuse"},
+    {"enhanced-code-differs", V_ADVISORY, "P2", "RFC 3463",
+     "The enhanced status code gives more detail than the reply code.",
+     "another enhanced status code than smtpp's",
+     "nothing required"},
+    {"other-success-code", V_ADVISORY, "P3", "RFC 5321 4.2",
+     "Reply codes ... the first digit denotes whether the response is "
+     "good, bad or incomplete.",
+     "accepted like smtpp, with another code",
+     "nothing required"},
+    {"close-after-error", V_ADVISORY, "P3", "RFC 5321 7.8",
+     "it would be reasonable for the server to close the connection after "
+     "generating an appropriate number of 5yz (normally 550) replies.",
+     "the server closed after a 5yz reply without 421 (allowed against "
+     "attacks; 421 tells the client why)",
+     "send 421 before closing"},
+    /* inconclusive */
+    {"closed-421", V_INCONCLUSIVE, "P9", "RFC 5321 3.8",
+     "This response code can be issued after the server receives any "
+     "command.",
+     "the server closed with 421 (allowed)", "nothing required"},
+    {"policy-refusal", V_INCONCLUSIVE, "P6", "RFC 5321 4.2",
+     "550 Requested action not taken: mailbox unavailable (e.g., ... "
+     "command rejected for policy reasons)",
+     "a command smtpp accepts is refused (policy, resources, sequence)",
+     "nothing required unless the refusal is a mistake"},
+    {"no-reply-odd-input", V_INCONCLUSIVE, "P3", "RFC 5321 4.2", Q_ONE,
+     "no reply in time to input whose framing the server may read "
+     "otherwise",
+     "check with the transcript"},
+    {"dialog-stopped", V_INCONCLUSIVE, "P3", "RFC 5321 3.3; RFC 3030 2",
+     "If one of those replies (or any other 5yz reply) is received, the "
+     "client MUST NOT send the message data",
+     "the dialog could not go on after the server's different answer",
+     "nothing required"},
+};
+
+const prule *probe_rule(const char *id) {
+  for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+    if (!strcmp(rules[i].id, id))
+      return &rules[i];
+  return NULL;
+}
+
+const prule *probe_rules(size_t *n) {
+  *n = sizeof rules / sizeof rules[0];
+  return rules;
+}
+
+/* ------------------------------------------------------------------ */
+
+static char *code_list(const int *codes, size_t n) {
+  size_t cap = n * 4 + 8, o = 0;
+  char *s = malloc(cap);
+  if (!s)
+    return NULL;
+  s[0] = '\0';
+  for (size_t i = 0; i < n && o + 5 < cap; i++)
+    o += (size_t)snprintf(s + o, cap - o, "%s%03d", i ? " " : "", codes[i]);
+  return s;
+}
+
+static void add(presult *res, const char *rule, const char *keyfmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static pfind *cur; /* the finding add() made last, NULL when none */
+
+static void add(presult *res, const char *rule, const char *keyfmt, ...) {
+  const prule *r = probe_rule(rule);
+  pfind *f;
+  char suffix[96];
+  va_list ap;
+  cur = NULL;
+  if (!r)
+    return;
+  va_start(ap, keyfmt);
+  vsnprintf(suffix, sizeof suffix, keyfmt, ap);
+  va_end(ap);
+  /* one piece of evidence per root cause and run */
+  for (size_t i = 0; i < res->nf; i++) {
+    char k[128];
+    snprintf(k, sizeof k, "%s%s%s", rule, suffix[0] ? ":" : "", suffix);
+    if (!strcmp(res->f[i].key, k))
+      return;
+  }
+  if (res->nf >= PROBE_FINDS_MAX)
+    return;
+  f = &res->f[res->nf++];
+  memset(f, 0, sizeof *f);
+  f->rule = r;
+  snprintf(f->key, sizeof f->key, "%s%s%s", rule, suffix[0] ? ":" : "",
+           suffix);
+  snprintf(f->what, sizeof f->what, "%s", r->what);
+  if (res->worst > r->verdict)
+    res->worst = r->verdict;
+  cur = f;
+}
+
+/* The client line that ends at offset end (its CRLF excluded). */
+static void line_ending_at(const pcase *c, size_t end, size_t *a,
+                           size_t *b) {
+  size_t e = end, s;
+  if (e > c->len)
+    e = c->len;
+  if (e >= 2 && c->in[e - 1] == '\n' && c->in[e - 2] == '\r')
+    e -= 2;
+  s = e;
+  while (s >= 2 && !(c->in[s - 1] == '\n' && c->in[s - 2] == '\r'))
+    s--;
+  if (s == 1)
+    s = 0;
+  *a = s;
+  *b = e;
+}
+
+static int is_fail(int code) { return code >= 400; }
+
+static int minimum_verb(const char *v) {
+  static const char *const m[] = {"EHLO", "HELO", "MAIL", "RCPT", "DATA",
+                                  "RSET", "NOOP", "QUIT", "VRFY"};
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    if (!strcmp(v, m[i]))
+      return 1;
+  return 0;
+}
+
+/* The verb names exactly a command (followed by SP, CR or the end). */
+static int exact_verb(const unsigned char *l, size_t n, const char *v) {
+  size_t k = strlen(v);
+  return n >= k && (n == k || l[k] == ' ' || l[k] == '\r') &&
+         !strncasecmp((const char *)l, v, k);
+}
+
+static int odd_line(const unsigned char *l, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (l[i] == 0 || l[i] == '\r' || l[i] == '\n' || l[i] > 126)
+      return 1;
+  return 0;
+}
+
+/* SIZE=N in a MAIL line above the server's advertised maximum. */
+static int size_over(const unsigned char *l, size_t n, const pserver *s) {
+  if (!s->has_size || !s->size)
+    return 0;
+  for (size_t i = 0; i + 5 < n; i++)
+    if (!strncasecmp((const char *)l + i, "SIZE=", 5)) {
+      uint64_t v = 0;
+      size_t j = i + 5;
+      while (j < n && l[j] >= '0' && l[j] <= '9' && v < UINT64_MAX / 10)
+        v = v * 10 + (uint64_t)(l[j++] - '0');
+      return v > s->size;
+    }
+  return 0;
+}
+
+/* Files the difference between smtpp's e and the server's g for the line
+ * l.  Returns 1 when the session state may now differ. */
+static int classify(presult *res, const pserver *s, const unsigned char *l,
+                    size_t n, int e, int g) {
+  char verb[12];
+  probe_verb(l, n, verb, sizeof verb);
+  if (!verb[0])
+    snprintf(verb, sizeof verb, "%s", n ? "?" : "EMPTY");
+  if (g == 421) {
+    add(res, "closed-421", "");
+    return 1;
+  }
+  if (is_fail(e) && is_fail(g)) {
+    if (e == 421)
+      add(res, "error-budget", "");
+    else if (e == 555 && (!strcmp(verb, "MAIL") || !strcmp(verb, "RCPT")))
+      add(res, "param-not-555", "%s:%d", verb, g);
+    else if (e == 500 && g == 502 && !minimum_verb(verb) &&
+             !exact_verb(l, n, verb))
+      add(res, "unknown-verb-502", "");
+    else if (e == 503 && g == 554 && !strcmp(verb, "DATA"))
+      return 0; /* RFC 5321 3.3 names both */
+    else if (g / 100 == 4 && e / 100 == 5)
+      add(res, "policy-refusal", "%s:%d", verb, g);
+    else if ((g == 500 || g == 502) && !minimum_verb(verb) &&
+             exact_verb(l, n, verb))
+      add(res, "not-implemented", "%s", verb);
+    else
+      add(res, "other-refusal-code", "%s:%d-%d", verb, e, g);
+    return 0;
+  }
+  if (is_fail(e)) { /* the server accepts what smtpp refuses */
+    if (e == 503 && !strcmp(verb, "RCPT"))
+      add(res, "rcpt-without-mail-accepted", "");
+    else if (e == 503)
+      add(res, "out-of-sequence-accepted", "%s", verb);
+    else if (e == 552 && !strcmp(verb, "MAIL") && size_over(l, n, s))
+      add(res, "size-over-max-accepted", "");
+    else if (e == 552 || e == 452 || (e == 500 && n + 2 > 512) ||
+             (e == 501 && n + 2 > 512))
+      add(res, "limit-not-enforced", "%s:%d", verb, e);
+    else if (e == 500 || e == 501 || e == 555 || e == 502)
+      add(res, "lenient-syntax", "%s:%d", verb, e);
+    else
+      add(res, "other-success-code", "%s:%d-%d", verb, e, g);
+    return 1;
+  }
+  if (is_fail(g)) { /* the server refuses what smtpp accepts */
+    if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
+      add(res, "minimum-command-refused", "%s", verb);
+    else if ((g == 500 || g == 501 || g == 555) && !odd_line(l, n))
+      add(res, "valid-command-syntax-error", "%s:%d", verb, g);
+    else
+      add(res, "policy-refusal", "%s:%d", verb, g);
+    return 1;
+  }
+  add(res, "other-success-code", "%s:%d-%d", verb, e, g);
+  return 0;
+}
+
+/* Names the end-of-data look-alikes in b[0, n) ("LF.LF", "CR.CR", ...),
+ * space separated; the real CRLF.CRLF is not one. */
+static void lookalikes(const unsigned char *b, size_t n, char *out,
+                       size_t cap) {
+  size_t o = 0;
+  out[0] = '\0';
+  for (size_t i = 1; i < n && o + 24 < cap; i++) {
+    const char *pre, *post;
+    char name[32];
+    if (b[i] != '.')
+      continue;
+    if (b[i - 1] == '\n')
+      pre = (i >= 2 && b[i - 2] == '\r') ? "CRLF" : "LF";
+    else if (b[i - 1] == '\r')
+      pre = "CR";
+    else if (b[i - 1] == 0 && i >= 3 && b[i - 2] == '\n' && b[i - 3] == '\r')
+      pre = "CRLF NUL";
+    else
+      continue;
+    if (n - i >= 3 && b[i + 1] == '\r' && b[i + 2] == '\n')
+      post = "CRLF";
+    else if (n - i >= 4 && b[i + 1] == '\r' && b[i + 2] == '\r' &&
+             b[i + 3] == '\n')
+      post = "CR CRLF";
+    else if (n - i >= 4 && b[i + 1] == 0 && b[i + 2] == '\r' &&
+             b[i + 3] == '\n')
+      post = "NUL CRLF";
+    else if (n - i >= 2 && b[i + 1] == '\n')
+      post = "LF";
+    else if (n - i >= 2 && b[i + 1] == '\r')
+      post = "CR";
+    else
+      continue;
+    if (!strcmp(pre, "CRLF") && !strcmp(post, "CRLF"))
+      continue;
+    snprintf(name, sizeof name, "%s.%s", pre, post);
+    if (strstr(out, name))
+      continue;
+    o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "," : "", name);
+  }
+}
+
+/* A CR or LF outside CRLF in the command lines of b[0, n). */
+static int bare_in(const unsigned char *b, size_t n, int ch) {
+  for (size_t i = 0; i < n; i++) {
+    if (b[i] != ch)
+      continue;
+    if (ch == '\n' && (i == 0 || b[i - 1] != '\r'))
+      return 1;
+    if (ch == '\r' && (i + 1 >= n || b[i + 1] != '\n'))
+      return 1;
+  }
+  return 0;
+}
+
+static void got_text(const prun *R, size_t i, char *buf, size_t cap) {
+  pscan_text(&R->sc, &R->c, i, buf, cap);
+}
+
+/* Evidence for the finding add() made last. */
+static void evidence(const pcase *c, const prun *R, size_t a, size_t b,
+                     const char *expected, size_t ri) {
+  if (!cur)
+    return;
+  probe_client_text(c, a, b, cur->sent, sizeof cur->sent);
+  snprintf(cur->expected, sizeof cur->expected, "%s", expected);
+  if (ri < R->sc.n)
+    got_text(R, ri, cur->got, sizeof cur->got);
+  else
+    snprintf(cur->got, sizeof cur->got, "%s", "(nothing)");
+}
+
+/* The unit that earned reply ri. */
+static const punit *unit_of(const prun *R, size_t ri) {
+  for (size_t k = 0; k < R->nu; k++)
+    if (ri >= R->u[k].r0 && ri < R->u[k].r1)
+      return &R->u[k];
+  return R->nu ? &R->u[R->nu - 1] : NULL;
+}
+
+static void judge_format(const pcase *c, const prun *R, presult *res) {
+  static const char *const fmt_rule[PF__COUNT] = {
+      [PF_LONG] = "reply-line-too-long", [PF_BARE_LF] = "reply-bare-lf",
+      [PF_CTL] = "reply-control-octet",  [PF_8BIT] = "reply-8bit",
+      [PF_NOT_REPLY] = "reply-malformed",
+      [PF_CONT_CODE] = "reply-continuation-code",
+      [PF_NO_CRLF] = "reply-unterminated"};
+  for (int k = 0; k < PF__COUNT; k++) {
+    const pfmt *f = &R->sc.fmt[k];
+    const punit *u;
+    if (!f->seen)
+      continue;
+    add(res, fmt_rule[k], "");
+    if (!cur)
+      continue;
+    u = unit_of(R, f->reply);
+    if (u)
+      probe_client_text(c, u->start, u->end, cur->sent, sizeof cur->sent);
+    snprintf(cur->expected, sizeof cur->expected,
+             "reply lines of at most 512 octets: 3 digits, SP or '-', HT "
+             "or 32-126, CRLF");
+    snprintf(cur->got, sizeof cur->got, "%s", f->sample);
+  }
+  if (R->wait == W_LINE_TOO_LONG || R->wait == W_TOO_BIG) {
+    const punit *u = R->nu ? &R->u[R->nu - 1] : NULL;
+    add(res, "reply-endless", "");
+    if (cur && u)
+      evidence(c, R, u->start, u->end, "a bounded reply", (size_t)-1);
+    if (cur)
+      snprintf(cur->got, sizeof cur->got, "%s",
+               R->wait == W_LINE_TOO_LONG ? "a line over 64 KiB without LF"
+                                          : "a reply over 64 KiB");
+  }
+}
+
+void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
+                 presult *res) {
+  const pscan *sc = &R->sc;
+  int *codes = malloc((c->nexp + 1) * sizeof *codes);
+  int *gcodes = malloc((sc->n + 1) * sizeof *gcodes);
+  int diverged = 0;
+
+  res->worst = V__COUNT;
+  res->nf = 0;
+  if (codes) {
+    for (size_t i = 0; i < c->nexp; i++)
+      codes[i] = c->exp[i].code;
+    res->exp_all = code_list(codes, c->nexp);
+  }
+  if (gcodes) {
+    for (size_t i = 0; i < sc->n; i++)
+      gcodes[i] = sc->r[i].code;
+    res->got_all = code_list(gcodes, sc->n);
+  }
+  free(codes);
+  free(gcodes);
+
+  judge_format(c, R, res);
+
+  /* nothing after 221/421; 221 only to QUIT */
+  for (size_t i = 0; i < sc->n; i++) {
+    const punit *u = unit_of(R, i);
+    if (sc->r[i].code == 221 && u && u->kind != U_GREETING) {
+      int quit = 0;
+      /* the unit's lines: is one of them QUIT? */
+      for (size_t p = u->start; p + 5 <= u->end && !quit; p++)
+        quit = !strncasecmp((const char *)c->in + p, "QUIT\r", 5);
+      if (!quit) {
+        add(res, "close-without-quit", "");
+        evidence(c, R, u->start, u->end, "not 221: only QUIT earns 221", i);
+      }
+    }
+    if (i + 1 < sc->n && (sc->r[i].code == 221 || sc->r[i].code == 421)) {
+      const punit *v = unit_of(R, i + 1);
+      add(res, "reply-after-close", "%d", sc->r[i].code);
+      if (v)
+        evidence(c, R, v->start, v->end, "no reply after a closing reply",
+                 i + 1);
+      break;
+    }
+  }
+
+  for (size_t k = 0; k < R->nu; k++) {
+    const punit *u = &R->u[k];
+    size_t e0 = u->e0, e1 = u->e1, ng = u->r1 - u->r0, ne, m;
+    ne = e1 - e0;
+    if (u->kind == U_PARTIAL && k + 1 == R->nu && R->stop == STOP_STARTTLS) {
+      if (ng) {
+        add(res, "starttls-injection", "");
+        evidence(c, R, u->start, u->end,
+                 "no reply: the bytes after STARTTLS are not TLS", u->r0);
+      }
+      break;
+    }
+    m = ne < ng ? ne : ng;
+    for (size_t i = 0; i < m && !diverged; i++) {
+      int e = c->exp[e0 + i].code, g = sc->r[u->r0 + i].code;
+      size_t a, b;
+      char exp[200];
+      line_ending_at(c, c->exp[e0 + i].pos, &a, &b);
+      if (u->kind == U_GREETING) {
+        a = b = 0;
+      }
+      if (e == g) {
+        const char *ee = c->exp[e0 + i].enh, *ge = sc->r[u->r0 + i].enh;
+        if (ee[0] && strcmp(ee, "-") && (s->ext &
+                                         SMTPP_EXT_ENHANCEDSTATUSCODES) &&
+            probe_case_ehlo(c) && g != 220) {
+          if (!ge[0]) {
+            add(res, "enhanced-code-missing", "");
+            snprintf(exp, sizeof exp, "%03d %s", e, ee);
+            evidence(c, R, a, b, exp, u->r0 + i);
+          }
+        }
+        continue;
+      }
+      if (u->kind == U_BODY) { /* the reply to the end of the message */
+        size_t q = u->end >= 5 ? u->end - 5 : u->start;
+        a = q < u->start ? u->start : q;
+        b = u->end;
+      }
+      diverged = classify(res, s, c->in + a, b - a, e, g);
+      snprintf(exp, sizeof exp, "%03d%s%s (smtpp)", e,
+               c->exp[e0 + i].enh[0] && strcmp(c->exp[e0 + i].enh, "-")
+                   ? " " : "",
+               strcmp(c->exp[e0 + i].enh, "-") ? c->exp[e0 + i].enh : "");
+      evidence(c, R, a, b, exp, u->r0 + i);
+    }
+    if (ng > ne) {
+      const unsigned char *p = c->in + u->start;
+      size_t n = u->end - u->start;
+      char la[120];
+      char exp[200];
+      lookalikes(p, n, la, sizeof la);
+      snprintf(exp, sizeof exp, "%zu repl%s to these octets", ne,
+               ne == 1 ? "y" : "ies");
+      if (la[0] && (u->kind == U_BODY || mode == PMODE_BURST ||
+                    u->kind == U_CMD)) {
+        add(res, "smuggling", "%s", la);
+        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+      } else if (bare_in(p, n, '\n')) {
+        add(res, "bare-lf-line-end", "");
+        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+      } else if (bare_in(p, n, '\r')) {
+        add(res, "bare-cr-line-end", "");
+        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+      } else if (sc->r[u->r0 + ne].code == 421) {
+        add(res, "closed-421", "");
+      } else if (!diverged && u->kind != U_PARTIAL) {
+        add(res, "extra-reply", "");
+        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+      }
+      diverged = 1;
+    } else if (ng < ne && k == R->nu - 1) {
+      char exp[200];
+      int lastc = sc->n ? sc->r[sc->n - 1].code : 0;
+      snprintf(exp, sizeof exp, "%03d (smtpp)", c->exp[e0 + ng].code);
+      if (R->stop == STOP_CLOSED && lastc >= 500 && ng == 0 &&
+          u->r0 == sc->n && sc->n && k > 0 && R->u[k - 1].r1 == sc->n) {
+        /* closed after answering the previous unit with 5yz */
+        add(res, "close-after-error", "%d", lastc);
+        evidence(c, R, R->u[k - 1].start, R->u[k - 1].end, exp,
+                 sc->n - 1);
+      } else if (R->stop == STOP_CLOSED && lastc != 221 && lastc != 421) {
+        add(res, "drop-without-421", "");
+        evidence(c, R, u->start, u->end, exp, (size_t)-1);
+        if (cur)
+          snprintf(cur->got, sizeof cur->got,
+                   "the connection closed without 421");
+      } else if (R->stop == STOP_WAIT && !diverged && u->kind == U_CMD &&
+                 !odd_line(c->in + u->start,
+                           u->end - u->start >= 2 ? u->end - u->start - 2
+                                                  : 0)) {
+        add(res, "no-reply", "");
+        evidence(c, R, u->start, u->end, exp, (size_t)-1);
+        if (cur)
+          snprintf(cur->got, sizeof cur->got, "no reply in time");
+      } else if (R->stop == STOP_WAIT) {
+        add(res, "no-reply-odd-input", "");
+        evidence(c, R, u->start, u->end, exp, (size_t)-1);
+      }
+    }
+  }
+  /* (a stop after a failed BDAT is the dialog's own doing: RFC 3030 2
+   * bars the client from more BDAT, so it is no finding) */
+  if ((R->stop == STOP_354 || R->stop == STOP_NO_354) && !res->nf &&
+      R->stop_unit < R->nu) {
+    const punit *u = &R->u[R->stop_unit];
+    add(res, "dialog-stopped", "%s", "data");
+    evidence(c, R, u->start, u->end, "(see smtpp's transcript)",
+             u->r1 ? u->r1 - 1 : 0);
+  }
+  if (res->nf == 0)
+    res->status = PR_PASS;
+  else
+    res->status = PR_FAIL;
+  snprintf(res->detail, sizeof res->detail, "%s",
+           R->stop == STOP_354        ? "unexpected 354: the probe ended the "
+                                        "message with \".\" and stopped"
+           : R->stop == STOP_NO_354   ? "DATA was not answered 354: stopped "
+                                        "before the body"
+           : R->stop == STOP_BDAT_FAIL ? "BDAT failed: stopped (RFC 3030 2 "
+                                        "bars more BDAT before RSET)"
+           : R->stop == STOP_CLOSED   ? "the server closed"
+           : R->stop == STOP_WAIT     ? pscan_wait_names[R->wait]
+                                      : "");
+}
