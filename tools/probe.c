@@ -442,7 +442,7 @@ int cmd_probe(int argc, char **argv) {
       }
       t0 = pconn_now_ms();
       probe_run_case(&tg, &srv, c, m, &R);
-      probe_judge(c, &srv, m, &R, r);
+      probe_judge(c, &srv, &R, r);
       r->ms = (long)(pconn_now_ms() - t0);
       probe_run_free(&R);
     }

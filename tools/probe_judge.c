@@ -160,6 +160,12 @@ static const prule rules[] = {
      "MAIL with SIZE= above the advertised maximum is accepted",
      "compare SIZE= with the advertised limit and answer 552"},
     /* advisories */
+    {"mail-before-helo-accepted", V_ADVISORY, "P5", "RFC 5321 4.1.4",
+     "In any event, a client MUST issue HELO or EHLO before starting a mail "
+     "transaction.",
+     "MAIL before HELO/EHLO (or a second MAIL) is accepted; the RFC binds "
+     "the client here",
+     "a hardened server answers 503"},
     {"other-refusal-code", V_ADVISORY, "P4", "RFC 5321 4.2, 4.3.2",
      "Reply codes ... the first digit denotes whether the response is "
      "good, bad or incomplete.",
@@ -281,23 +287,6 @@ static void add(presult *res, const char *rule, const char *keyfmt, ...) {
   cur = f;
 }
 
-/* The client line that ends at offset end (its CRLF excluded). */
-static void line_ending_at(const pcase *c, size_t end, size_t *a,
-                           size_t *b) {
-  size_t e = end, s;
-  if (e > c->len)
-    e = c->len;
-  if (e >= 2 && c->in[e - 1] == '\n' && c->in[e - 2] == '\r')
-    e -= 2;
-  s = e;
-  while (s >= 2 && !(c->in[s - 1] == '\n' && c->in[s - 2] == '\r'))
-    s--;
-  if (s == 1)
-    s = 0;
-  *a = s;
-  *b = e;
-}
-
 static int is_fail(int code) { return code >= 400; }
 
 static int minimum_verb(const char *v) {
@@ -339,17 +328,22 @@ static int size_over(const unsigned char *l, size_t n, const pserver *s) {
 }
 
 /* Files the difference between smtpp's e and the server's g for the line
- * l.  Returns 1 when the session state may now differ. */
+ * l of a unit of kind.  Returns 1 when the session state may now
+ * differ. */
 static int classify(presult *res, const pserver *s, const unsigned char *l,
-                    size_t n, int e, int g) {
-  char verb[12];
+                    size_t n, int e, int g, int kind) {
+  char verb[16];
   probe_verb(l, n, verb, sizeof verb);
-  if (!verb[0])
+  if (kind == U_BODY)
+    snprintf(verb, sizeof verb, "END-OF-DATA");
+  else if (!verb[0])
     snprintf(verb, sizeof verb, "%s", n ? "?" : "EMPTY");
   if (g == 421) {
     add(res, "closed-421", "");
     return 1;
   }
+  if (g == 221 && strcmp(verb, "QUIT"))
+    return 1; /* filed as close-without-quit */
   if (is_fail(e) && is_fail(g)) {
     if (e == 421)
       add(res, "error-budget", "");
@@ -372,12 +366,17 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   if (is_fail(e)) { /* the server accepts what smtpp refuses */
     if (e == 503 && !strcmp(verb, "RCPT"))
       add(res, "rcpt-without-mail-accepted", "");
+    else if (e == 503 && !strcmp(verb, "MAIL"))
+      add(res, "mail-before-helo-accepted", "");
+    else if (e == 503 && (!strcmp(verb, "BDAT") || !strcmp(verb, "AUTH") ||
+                          !strcmp(verb, "STARTTLS")))
+      add(res, "lenient-syntax", "%s:%d", verb, e); /* HELO session */
     else if (e == 503)
       add(res, "out-of-sequence-accepted", "%s", verb);
     else if (e == 552 && !strcmp(verb, "MAIL") && size_over(l, n, s))
       add(res, "size-over-max-accepted", "");
     else if (e == 552 || e == 452 || (e == 500 && n + 2 > 512) ||
-             (e == 501 && n + 2 > 512))
+             (e == 501 && n + 2 > 512) || kind == U_BODY)
       add(res, "limit-not-enforced", "%s:%d", verb, e);
     else if (e == 500 || e == 501 || e == 555 || e == 502)
       add(res, "lenient-syntax", "%s:%d", verb, e);
@@ -386,7 +385,10 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     return 1;
   }
   if (is_fail(g)) { /* the server refuses what smtpp accepts */
-    if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
+    if ((g == 500 || g == 502) && !minimum_verb(verb) &&
+        exact_verb(l, n, verb))
+      add(res, "not-implemented", "%s", verb);
+    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
       add(res, "minimum-command-refused", "%s", verb);
     else if ((g == 500 || g == 501 || g == 555) && !odd_line(l, n))
       add(res, "valid-command-syntax-error", "%s:%d", verb, g);
@@ -396,6 +398,44 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   }
   add(res, "other-success-code", "%s:%d-%d", verb, e, g);
   return 0;
+}
+
+/* The line of unit u that earned its i-th reply: [*a, *b) without CRLF.
+ * A BDAT line answers for its chunk too; a DATA body for its end. */
+static void unit_line(const pcase *c, const punit *u, size_t i, size_t *a,
+                      size_t *b) {
+  size_t p = u->start, k = 0;
+  *a = *b = u->start;
+  if (u->kind == U_GREETING || u->kind == U_PROBE)
+    return;
+  if (u->kind == U_BODY) {
+    *a = u->start;
+    *b = u->end;
+    return;
+  }
+  while (p < u->end) {
+    size_t q = p, next;
+    uint64_t chunk = 0;
+    while (q + 1 < u->end && !(c->in[q] == '\r' && c->in[q + 1] == '\n'))
+      q++;
+    if (q + 1 >= u->end)
+      q = u->end;
+    next = q + 2;
+    if (q - p > 5 && !strncasecmp((const char *)c->in + p, "BDAT ", 5)) {
+      for (size_t d = p + 5; d < q && c->in[d] >= '0' && c->in[d] <= '9' &&
+                             chunk < UINT64_MAX / 10;
+           d++)
+        chunk = chunk * 10 + (uint64_t)(c->in[d] - '0');
+      next = chunk > u->end - (q + 2 < u->end ? q + 2 : u->end)
+                 ? u->end
+                 : q + 2 + (size_t)chunk;
+    }
+    *a = p;
+    *b = q;
+    if (k++ == i)
+      return;
+    p = next;
+  }
 }
 
 /* Names the end-of-data look-alikes in b[0, n) ("LF.LF", "CR.CR", ...),
@@ -513,7 +553,7 @@ static void judge_format(const pcase *c, const prun *R, presult *res) {
   }
 }
 
-void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
+void probe_judge(const pcase *c, const pserver *s, const prun *R,
                  presult *res) {
   const pscan *sc = &R->sc;
   int *codes = malloc((c->nexp + 1) * sizeof *codes);
@@ -564,6 +604,8 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
     const punit *u = &R->u[k];
     size_t e0 = u->e0, e1 = u->e1, ng = u->r1 - u->r0, ne, m;
     ne = e1 - e0;
+    if (u->kind == U_PROBE)
+      continue;
     if (u->kind == U_PARTIAL && k + 1 == R->nu && R->stop == STOP_STARTTLS) {
       if (ng) {
         add(res, "starttls-injection", "");
@@ -572,34 +614,63 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
       }
       break;
     }
+    /* more replies than the unit earns: name the root cause first, the
+     * code differences in this unit are its consequences */
+    if (ng > ne && !(ng == ne + 1 && sc->r[u->r0 + ne].code == 421 &&
+                     u->r0 + ne + 1 == sc->n)) {
+      const unsigned char *p = c->in + u->start;
+      size_t n = u->end - u->start;
+      char la[120], exp[200];
+      const char *rule = NULL;
+      lookalikes(p, n, la, sizeof la);
+      snprintf(exp, sizeof exp, "%zu repl%s to these octets", ne,
+               ne == 1 ? "y" : "ies");
+      if (la[0])
+        rule = "smuggling";
+      else if (bare_in(p, n, '\n'))
+        rule = "bare-lf-line-end";
+      else if (bare_in(p, n, '\r'))
+        rule = "bare-cr-line-end";
+      else if (!diverged && u->kind != U_PARTIAL)
+        rule = "extra-reply";
+      if (rule) {
+        add(res, rule, "%s", !strcmp(rule, "smuggling") ? la : "");
+        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+        if (cur) {
+          size_t o = (size_t)snprintf(cur->got, sizeof cur->got,
+                                      "%zu replies:", ng);
+          for (size_t i = 0; i < ng && o + 5 < sizeof cur->got; i++)
+            o += (size_t)snprintf(cur->got + o, sizeof cur->got - o, " %03d",
+                                  sc->r[u->r0 + i].code);
+          if (o + 16 < sizeof cur->got) {
+            o += (size_t)snprintf(cur->got + o, sizeof cur->got - o,
+                                  "; first extra: ");
+            got_text(R, u->r0 + ne, cur->got + o, sizeof cur->got - o);
+          }
+        }
+        diverged = 1;
+        continue;
+      }
+    }
     m = ne < ng ? ne : ng;
     for (size_t i = 0; i < m && !diverged; i++) {
       int e = c->exp[e0 + i].code, g = sc->r[u->r0 + i].code;
       size_t a, b;
       char exp[200];
-      line_ending_at(c, c->exp[e0 + i].pos, &a, &b);
-      if (u->kind == U_GREETING) {
-        a = b = 0;
-      }
+      unit_line(c, u, i, &a, &b);
       if (e == g) {
         const char *ee = c->exp[e0 + i].enh, *ge = sc->r[u->r0 + i].enh;
         if (ee[0] && strcmp(ee, "-") && (s->ext &
                                          SMTPP_EXT_ENHANCEDSTATUSCODES) &&
-            probe_case_ehlo(c) && g != 220) {
-          if (!ge[0]) {
-            add(res, "enhanced-code-missing", "");
-            snprintf(exp, sizeof exp, "%03d %s", e, ee);
-            evidence(c, R, a, b, exp, u->r0 + i);
-          }
+            probe_case_ehlo(c) && g != 220 && !ge[0]) {
+          add(res, "enhanced-code-missing", "");
+          snprintf(exp, sizeof exp, "%03d %s", e, ee);
+          evidence(c, R, a, b, exp, u->r0 + i);
         }
         continue;
       }
-      if (u->kind == U_BODY) { /* the reply to the end of the message */
-        size_t q = u->end >= 5 ? u->end - 5 : u->start;
-        a = q < u->start ? u->start : q;
-        b = u->end;
-      }
-      diverged = classify(res, s, c->in + a, b - a, e, g);
+      cur = NULL;
+      diverged = classify(res, s, c->in + a, b - a, e, g, u->kind);
       snprintf(exp, sizeof exp, "%03d%s%s (smtpp)", e,
                c->exp[e0 + i].enh[0] && strcmp(c->exp[e0 + i].enh, "-")
                    ? " " : "",
@@ -607,27 +678,10 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
       evidence(c, R, a, b, exp, u->r0 + i);
     }
     if (ng > ne) {
-      const unsigned char *p = c->in + u->start;
-      size_t n = u->end - u->start;
-      char la[120];
-      char exp[200];
-      lookalikes(p, n, la, sizeof la);
-      snprintf(exp, sizeof exp, "%zu repl%s to these octets", ne,
-               ne == 1 ? "y" : "ies");
-      if (la[0] && (u->kind == U_BODY || mode == PMODE_BURST ||
-                    u->kind == U_CMD)) {
-        add(res, "smuggling", "%s", la);
-        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
-      } else if (bare_in(p, n, '\n')) {
-        add(res, "bare-lf-line-end", "");
-        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
-      } else if (bare_in(p, n, '\r')) {
-        add(res, "bare-cr-line-end", "");
-        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
-      } else if (sc->r[u->r0 + ne].code == 421) {
+      if (sc->r[u->r0 + ne].code == 421) {
+        char exp[200];
+        snprintf(exp, sizeof exp, "%zu repl%s", ne, ne == 1 ? "y" : "ies");
         add(res, "closed-421", "");
-      } else if (!diverged && u->kind != U_PARTIAL) {
-        add(res, "extra-reply", "");
         evidence(c, R, u->start, u->end, exp, u->r0 + ne);
       }
       diverged = 1;

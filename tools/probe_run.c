@@ -293,9 +293,11 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
       if (stop == STOP_354) {
         /* end the message the server opened: an empty one */
         static const char dot[] = ".\r\n";
+        punit *d = add_unit(c, R, pos, pos, U_PROBE, 0);
         pconn_write(&R->c, dot, 3, 0, case_end);
         pscan_wait(&R->c, &R->sc, R->sc.n + 1, t->timeout_ms, case_end);
-        u->r1 = R->sc.n;
+        if (d)
+          d->r1 = R->sc.n;
       }
       if (stop == STOP_STARTTLS) {
         /* RFC 3207 4.2: nothing sent after STARTTLS in clear text may be
@@ -313,7 +315,7 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
       }
       if (stop) {
         R->stop = stop;
-        R->stop_unit = R->nu - 1;
+        R->stop_unit = stop == STOP_354 ? R->nu - 2 : R->nu - 1;
         break;
       }
     }

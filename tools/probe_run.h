@@ -9,7 +9,16 @@
 
 #include "probe_apply.h"
 
-enum { U_GREETING, U_CMD, U_DATA, U_BODY, U_BDAT, U_STARTTLS, U_PARTIAL };
+enum {
+  U_GREETING,
+  U_CMD,
+  U_DATA,
+  U_BODY,
+  U_BDAT,
+  U_STARTTLS,
+  U_PARTIAL,
+  U_PROBE /* the probe's own "." after an unexpected 354: not judged */
+};
 
 typedef struct punit {
   size_t start, end; /* client octets [start, end) */
