@@ -298,6 +298,21 @@ static int minimum_verb(const char *v) {
   return 0;
 }
 
+/* A verb some RFC defines (RFC 5321 4.1, 3.5, 4.1.1.8 and obsolete RFC 821
+ * verbs; ETRN RFC 1985, ATRN RFC 2645, BDAT RFC 3030, STARTTLS RFC 3207,
+ * AUTH RFC 4954, BURL RFC 4468): a server may recognize it and answer 502;
+ * any other verb is unknown and SHOULD get 500 (RFC 5321 4.2.4). */
+static int rfc_verb(const char *v) {
+  static const char *const m[] = {
+      "EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT",
+      "VRFY", "EXPN", "HELP", "TURN", "SEND", "SOML", "SAML", "ETRN",
+      "ATRN", "BDAT", "STARTTLS", "AUTH", "BURL"};
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    if (!strcmp(v, m[i]))
+      return 1;
+  return 0;
+}
+
 /* The verb names exactly a command (followed by SP, CR or the end). */
 static int exact_verb(const unsigned char *l, size_t n, const char *v) {
   size_t k = strlen(v);
@@ -349,15 +364,14 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
       add(res, "error-budget", "");
     else if (e == 555 && (!strcmp(verb, "MAIL") || !strcmp(verb, "RCPT")))
       add(res, "param-not-555", "%s:%d", verb, g);
-    else if (e == 500 && g == 502 && !minimum_verb(verb) &&
-             !exact_verb(l, n, verb))
+    else if (e == 500 && g == 502 && !rfc_verb(verb))
       add(res, "unknown-verb-502", "");
     else if (e == 503 && g == 554 && !strcmp(verb, "DATA"))
       return 0; /* RFC 5321 3.3 names both */
     else if (g / 100 == 4 && e / 100 == 5)
       add(res, "policy-refusal", "%s:%d", verb, g);
-    else if ((g == 500 || g == 502) && !minimum_verb(verb) &&
-             exact_verb(l, n, verb))
+    else if ((g == 500 || g == 502) && rfc_verb(verb) &&
+             !minimum_verb(verb) && exact_verb(l, n, verb))
       add(res, "not-implemented", "%s", verb);
     else
       add(res, "other-refusal-code", "%s:%d-%d", verb, e, g);
@@ -385,9 +399,8 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     return 1;
   }
   if (is_fail(g)) { /* the server refuses what smtpp accepts */
-    if ((g == 500 || g == 502) && !minimum_verb(verb) &&
-        exact_verb(l, n, verb))
-      add(res, "not-implemented", "%s", verb);
+    if (rfc_verb(verb) && !minimum_verb(verb) && exact_verb(l, n, verb))
+      add(res, "not-implemented", "%s", verb); /* optional, or its topic */
     else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
       add(res, "minimum-command-refused", "%s", verb);
     else if ((g == 500 || g == 501 || g == 555) && !odd_line(l, n))

@@ -65,7 +65,8 @@ typedef struct sub {
   int kind;      /* U_* */
 } sub;
 
-static void next_sub(const pcase *c, size_t pos, int in_data, sub *u) {
+static void next_sub(const pcase *c, size_t pos, int in_data, int chunking,
+                     sub *u) {
   const unsigned char *in = c->in;
   memset(u, 0, sizeof *u);
   if (in_data) {
@@ -108,7 +109,7 @@ static void next_sub(const pcase *c, size_t pos, int in_data, sub *u) {
       u->kind = U_DATA;
     else if (verb_is(in + pos, n, "STARTTLS"))
       u->kind = U_STARTTLS;
-    else if (verb_is(in + pos, n, "BDAT") && n > 7) {
+    else if (chunking && verb_is(in + pos, n, "BDAT") && n > 7) {
       /* BDAT SP chunk-size ...: whatever follows the number, a server that
        * reads the number reads the chunk before it answers, so the chunk
        * goes with the command (RFC 3030 2). */
@@ -234,7 +235,9 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
     int replies = 0, kind, pipelined;
     pipelined = !bytewise && (s->ext & SMTPP_EXT_PIPELINING) && ehlo_ok;
     do {
-      next_sub(c, pos, in_data, &su);
+      /* without CHUNKING offered there is no chunk: the octets after a
+       * BDAT line are commands (RFC 3030 2 binds BDAT to the extension) */
+      next_sub(c, pos, in_data, (s->ext & SMTPP_EXT_CHUNKING) != 0, &su);
       pos = su.end;
       replies += su.replies;
       kind = su.kind;
