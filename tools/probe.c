@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "io.h"
 #include "probe.h"
+#include "probe_adapt.h"
 #include "probe_apply.h"
 #include "probe_fuzz.h"
 #include "probe_judge.h"
@@ -421,10 +422,14 @@ int cmd_probe(int argc, char **argv) {
     return CLI_EXIT_FAIL;
   }
   for (long i = 0; i < nfiles; i++) {
-    pcase *c = &cases[i];
+    pcase *c = &cases[i], fitted, *use = c;
     char why[300];
+    int adapted;
     if (o.only && !strstr(c->name, o.only))
       continue;
+    adapted = probe_adapt(c, &srv, &fitted);
+    if (adapted == 1)
+      use = &fitted;
     for (int m = 0; m < PMODE__COUNT; m++) {
       presult *r = &res[nres];
       prun R;
@@ -435,17 +440,19 @@ int cmd_probe(int argc, char **argv) {
       r->c = c;
       r->mode = m;
       r->worst = V__COUNT;
-      if (probe_skip_reason(c, &srv, m, why, sizeof why)) {
+      if (probe_skip_reason(use, &srv, m, why, sizeof why)) {
         r->status = PR_SKIP;
         snprintf(r->detail, sizeof r->detail, "%s", why);
         continue;
       }
       t0 = pconn_now_ms();
-      probe_run_case(&tg, &srv, c, m, &R);
-      probe_judge(c, &srv, &R, r);
+      probe_run_case(&tg, &srv, use, m, &R);
+      probe_judge(use, &srv, m, &R, r);
       r->ms = (long)(pconn_now_ms() - t0);
       probe_run_free(&R);
     }
+    if (adapted == 1)
+      probe_adapt_free(&fitted);
   }
   rep.srv = &srv;
   rep.r = res;

@@ -155,8 +155,9 @@ static const prule rules[] = {
      "parse the grammar of RFC 5321 4.1 and the offered extensions in "
      "full"},
     {"size-over-max-accepted", V_DEVIATION, "P9", "RFC 1870 6",
-     "If the server ... the declared message size exceeds the fixed "
-     "maximum message size, the server responds with code 552.",
+     "552 message size exceeds fixed maximum message size (the reply "
+     "RFC 1870 6.1 gives to a SIZE declaration above the advertised "
+     "maximum)",
      "MAIL with SIZE= above the advertised maximum is accepted",
      "compare SIZE= with the advertised limit and answer 552"},
     /* advisories */
@@ -180,6 +181,10 @@ static const prule rules[] = {
      "impose no limits on the length of these objects should be used.",
      "a limit smtpp enforces is not enforced (the RFC limits are minimums)",
      "enforce your own limits with the codes of RFC 5321 4.5.3.1.10"},
+    {"own-limit", V_ADVISORY, "P9", "RFC 5321 4.5.3.1",
+     "Limits MAY be imposed on line lengths by servers",
+     "a long command smtpp accepts is refused (a limit of the server's own)",
+     "nothing required"},
     {"not-implemented", V_ADVISORY, "P4", "RFC 5321 4.5.1",
      "The following commands MUST be supported ... EHLO HELO MAIL RCPT "
      "DATA RSET NOOP QUIT VRFY",
@@ -219,6 +224,13 @@ static const prule rules[] = {
      "no reply in time to input whose framing the server may read "
      "otherwise",
      "check with the transcript"},
+    {"burst-differs", V_INCONCLUSIVE, "P3", "RFC 2920 3.1",
+     "The actual transfer of message content is explicitly allowed to be "
+     "the first \"command\" in a group.  [DATA, EHLO, QUIT, ...] can only "
+     "appear as the last command in a group",
+     "in burst mode (all commands at once, past DATA and EHLO) a reply "
+     "differs from smtpp's; polite mode gives the verdict",
+     "see the polite-mode result"},
     {"dialog-stopped", V_INCONCLUSIVE, "P3", "RFC 5321 3.3; RFC 3030 2",
      "If one of those replies (or any other 5yz reply) is received, the "
      "client MUST NOT send the message data",
@@ -401,8 +413,13 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   if (is_fail(g)) { /* the server refuses what smtpp accepts */
     if (rfc_verb(verb) && !minimum_verb(verb) && exact_verb(l, n, verb))
       add(res, "not-implemented", "%s", verb); /* optional, or its topic */
-    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
+    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n) &&
+             n < 100)
       add(res, "minimum-command-refused", "%s", verb);
+    else if ((g == 500 || g == 501) && n + 2 > 256)
+      /* RFC 5321 4.5.3.1: limits (64-octet local part, 255-octet domain,
+       * 512-octet line) are minimums a server may enforce */
+      add(res, "own-limit", "%s:%d", verb, g);
     else if ((g == 500 || g == 501 || g == 555) && !odd_line(l, n))
       add(res, "valid-command-syntax-error", "%s:%d", verb, g);
     else
@@ -414,41 +431,61 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
 }
 
 /* The line of unit u that earned its i-th reply: [*a, *b) without CRLF.
- * A BDAT line answers for its chunk too; a DATA body for its end. */
-static void unit_line(const pcase *c, const punit *u, size_t i, size_t *a,
-                      size_t *b) {
+ * A BDAT line answers for its chunk too, a DATA body (up to its CRLF "."
+ * CRLF) for its end.  Returns 1 when that is a message body. */
+static int unit_line(const pcase *c, const punit *u, size_t i, size_t *a,
+                     size_t *b) {
   size_t p = u->start, k = 0;
+  int after_data = 0;
   *a = *b = u->start;
   if (u->kind == U_GREETING || u->kind == U_PROBE)
-    return;
+    return 0;
   if (u->kind == U_BODY) {
     *a = u->start;
     *b = u->end;
-    return;
+    return 1;
   }
   while (p < u->end) {
     size_t q = p, next;
     uint64_t chunk = 0;
-    while (q + 1 < u->end && !(c->in[q] == '\r' && c->in[q + 1] == '\n'))
-      q++;
-    if (q + 1 >= u->end)
-      q = u->end;
-    next = q + 2;
-    if (q - p > 5 && !strncasecmp((const char *)c->in + p, "BDAT ", 5)) {
-      for (size_t d = p + 5; d < q && c->in[d] >= '0' && c->in[d] <= '9' &&
-                             chunk < UINT64_MAX / 10;
-           d++)
-        chunk = chunk * 10 + (uint64_t)(c->in[d] - '0');
-      next = chunk > u->end - (q + 2 < u->end ? q + 2 : u->end)
-                 ? u->end
-                 : q + 2 + (size_t)chunk;
+    int body = 0;
+    if (after_data) {
+      /* the body: up to and with its CRLF "." CRLF */
+      q = p;
+      while (q < u->end && !(u->end - q >= 3 && c->in[q] == '.' &&
+                             c->in[q + 1] == '\r' && c->in[q + 2] == '\n' &&
+                             (q == p || (c->in[q - 1] == '\n' &&
+                                         c->in[q - 2] == '\r'))))
+        q++;
+      q = q + 3 <= u->end ? q + 1 : u->end;
+      next = q + 2;
+      body = 1;
+      after_data = 0;
+    } else {
+      while (q + 1 < u->end && !(c->in[q] == '\r' && c->in[q + 1] == '\n'))
+        q++;
+      if (q + 1 >= u->end)
+        q = u->end;
+      next = q + 2;
+      if (q - p > 5 && !strncasecmp((const char *)c->in + p, "BDAT ", 5)) {
+        for (size_t d = p + 5; d < q && c->in[d] >= '0' && c->in[d] <= '9' &&
+                               chunk < UINT64_MAX / 10;
+             d++)
+          chunk = chunk * 10 + (uint64_t)(c->in[d] - '0');
+        next = chunk > u->end - (q + 2 < u->end ? q + 2 : u->end)
+                   ? u->end
+                   : q + 2 + (size_t)chunk;
+      }
+      after_data = q - p == 4 && !strncasecmp((const char *)c->in + p,
+                                              "DATA", 4);
     }
     *a = p;
     *b = q;
     if (k++ == i)
-      return;
+      return body;
     p = next;
   }
+  return 0;
 }
 
 /* Names the end-of-data look-alikes in b[0, n) ("LF.LF", "CR.CR", ...),
@@ -566,8 +603,9 @@ static void judge_format(const pcase *c, const prun *R, presult *res) {
   }
 }
 
-void probe_judge(const pcase *c, const pserver *s, const prun *R,
+void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
                  presult *res) {
+  int burst = mode == PMODE_BURST;
   const pscan *sc = &R->sc;
   int *codes = malloc((c->nexp + 1) * sizeof *codes);
   int *gcodes = malloc((sc->n + 1) * sizeof *gcodes);
@@ -593,12 +631,41 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
   /* nothing after 221/421; 221 only to QUIT */
   for (size_t i = 0; i < sc->n; i++) {
     const punit *u = unit_of(R, i);
-    if (sc->r[i].code == 221 && u && u->kind != U_GREETING) {
-      int quit = 0;
-      /* the unit's lines: is one of them QUIT? */
-      for (size_t p = u->start; p + 5 <= u->end && !quit; p++)
-        quit = !strncasecmp((const char *)c->in + p, "QUIT\r", 5);
-      if (!quit) {
+    if (sc->r[i].code == 221 && u && u->kind != U_GREETING &&
+        u->kind != U_PROBE) {
+      int quit = 0, bare = 0;
+      /* QUIT on a line of its own earns 221; a QUIT behind a bare CR or
+       * LF earns it only from a server that frames lines on them */
+      for (size_t p = u->start; p + 4 <= u->end && !quit; p++) {
+        const unsigned char *q = c->in + p;
+        int before, after;
+        if (strncasecmp((const char *)q, "QUIT", 4))
+          continue;
+        before = p == u->start ? 'S' : q[-1];
+        after = p + 4 < u->end ? q[4] : 'E';
+        if ((before == '\n' || before == '\r' || before == 'S') &&
+            after == '\r' && p + 5 < u->end && q[5] == '\n' &&
+            !(before == '\r' || (before == '\n' && (p < 2 || q[-2] != '\r'))))
+          continue; /* a QUIT line: the command loop below decides */
+        if ((before == '\n' || before == '\r' || before == 'S') &&
+                 (after == '\n' || after == '\r' || after == 'E'))
+          bare = before == '\n' || after == '\n' ? '\n' : '\r';
+      }
+      /* the commands of the unit (BDAT chunks and bodies skipped) */
+      for (size_t k = 0, prev = (size_t)-1; k < 1000 && !quit; k++) {
+        size_t a, b;
+        unit_line(c, u, k, &a, &b);
+        if (a == prev)
+          break;
+        prev = a;
+        quit = b - a == 4 && !strncasecmp((const char *)c->in + a, "QUIT", 4);
+      }
+      if (!quit && bare) {
+        add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end", "");
+        evidence(c, R, u->start, u->end,
+                 "no 221: QUIT sits behind a bare CR or LF on a longer line",
+                 i);
+      } else if (!quit) {
         add(res, "close-without-quit", "");
         evidence(c, R, u->start, u->end, "not 221: only QUIT earns 221", i);
       }
@@ -644,8 +711,9 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
         rule = "bare-lf-line-end";
       else if (bare_in(p, n, '\r'))
         rule = "bare-cr-line-end";
-      else if (!diverged && u->kind != U_PARTIAL)
-        rule = "extra-reply";
+      else if (!diverged && u->kind != U_PARTIAL &&
+               !(c->closed && u->e0 >= c->nexp))
+        rule = "extra-reply"; /* (a server may go on where smtpp closes) */
       if (rule) {
         add(res, rule, "%s", !strcmp(rule, "smuggling") ? la : "");
         evidence(c, R, u->start, u->end, exp, u->r0 + ne);
@@ -670,7 +738,7 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
       int e = c->exp[e0 + i].code, g = sc->r[u->r0 + i].code;
       size_t a, b;
       char exp[200];
-      unit_line(c, u, i, &a, &b);
+      int body = unit_line(c, u, i, &a, &b);
       if (e == g) {
         const char *ee = c->exp[e0 + i].enh, *ge = sc->r[u->r0 + i].enh;
         if (ee[0] && strcmp(ee, "-") && (s->ext &
@@ -683,7 +751,15 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
         continue;
       }
       cur = NULL;
-      diverged = classify(res, s, c->in + a, b - a, e, g, u->kind);
+      if (burst) {
+        /* burst mode breaks RFC 2920 3.1 itself (it sends past DATA and
+         * EHLO): a different code there is no verdict on the server */
+        add(res, "burst-differs", "");
+        diverged = 1;
+      } else {
+        diverged = classify(res, s, c->in + a, b - a, e, g,
+                            body ? U_BODY : u->kind);
+      }
       snprintf(exp, sizeof exp, "%03d%s%s (smtpp)", e,
                c->exp[e0 + i].enh[0] && strcmp(c->exp[e0 + i].enh, "-")
                    ? " " : "",
@@ -702,12 +778,14 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
       char exp[200];
       int lastc = sc->n ? sc->r[sc->n - 1].code : 0;
       snprintf(exp, sizeof exp, "%03d (smtpp)", c->exp[e0 + ng].code);
-      if (R->stop == STOP_CLOSED && lastc >= 500 && ng == 0 &&
-          u->r0 == sc->n && sc->n && k > 0 && R->u[k - 1].r1 == sc->n) {
-        /* closed after answering the previous unit with 5yz */
+      if (R->stop == STOP_CLOSED && lastc >= 500 && !diverged) {
+        /* closed right after a 5yz reply */
+        const punit *v = unit_of(R, sc->n - 1);
         add(res, "close-after-error", "%d", lastc);
-        evidence(c, R, R->u[k - 1].start, R->u[k - 1].end, exp,
-                 sc->n - 1);
+        if (v)
+          evidence(c, R, v->start, v->end, exp, sc->n - 1);
+      } else if (R->stop == STOP_CLOSED && lastc >= 500) {
+        /* after a difference: the close is its consequence */
       } else if (R->stop == STOP_CLOSED && lastc != 221 && lastc != 421) {
         add(res, "drop-without-421", "");
         evidence(c, R, u->start, u->end, exp, (size_t)-1);
@@ -715,6 +793,7 @@ void probe_judge(const pcase *c, const pserver *s, const prun *R,
           snprintf(cur->got, sizeof cur->got,
                    "the connection closed without 421");
       } else if (R->stop == STOP_WAIT && !diverged && u->kind == U_CMD &&
+                 strncasecmp((const char *)c->in + u->start, "BDAT", 4) &&
                  !odd_line(c->in + u->start,
                            u->end - u->start >= 2 ? u->end - u->start - 2
                                                   : 0)) {
