@@ -643,13 +643,12 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
           continue;
         before = p == u->start ? 'S' : q[-1];
         after = p + 4 < u->end ? q[4] : 'E';
-        if ((before == '\n' || before == '\r' || before == 'S') &&
-            after == '\r' && p + 5 < u->end && q[5] == '\n' &&
-            !(before == '\r' || (before == '\n' && (p < 2 || q[-2] != '\r'))))
-          continue; /* a QUIT line: the command loop below decides */
-        if ((before == '\n' || before == '\r' || before == 'S') &&
-                 (after == '\n' || after == '\r' || after == 'E'))
-          bare = before == '\n' || after == '\n' ? '\n' : '\r';
+        /* only a QUIT behind a bare CR or LF shows the framing; at a line
+         * start it is QUIT with junk after it (lenient, not framing) */
+        if ((before == '\r' ||
+             (before == '\n' && (p < 2 || q[-2] != '\r'))) &&
+            (after == '\n' || after == '\r' || after == 'E'))
+          bare = before;
       }
       /* the commands of the unit (BDAT chunks and bodies skipped) */
       for (size_t k = 0, prev = (size_t)-1; k < 1000 && !quit; k++) {
@@ -658,7 +657,10 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
         if (a == prev)
           break;
         prev = a;
-        quit = b - a == 4 && !strncasecmp((const char *)c->in + a, "QUIT", 4);
+        /* "QUIT now", "QUIT\rX": QUIT with junk, filed as lenient syntax */
+        quit = b - a >= 4 && !strncasecmp((const char *)c->in + a, "QUIT", 4) &&
+               (b - a == 4 || c->in[a + 4] == ' ' || c->in[a + 4] == '\r' ||
+                c->in[a + 4] == '\t');
       }
       if (!quit && bare) {
         add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end", "");
