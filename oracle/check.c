@@ -4,15 +4,12 @@
  */
 #include "oracle.h"
 
+#include "esc.h"
+#include "replies.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct reply_seen {
-  int code;
-  char enh[12];
-  size_t at; /* offset in the reply stream */
-} reply_seen;
 
 static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
                  size_t len, const char *exp, const char *act,
@@ -23,7 +20,7 @@ static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
   rep->prop = prop;
   rep->offset = off;
   if (in && len)
-    oracle_escape(rep->command, sizeof rep->command, in + off, len);
+    esc_bytes(rep->command, sizeof rep->command, in + off, len, NULL);
   else
     snprintf(rep->command, sizeof rep->command, "%s", off ? "(end of input)" : "(greeting)");
   snprintf(rep->expected, sizeof rep->expected, "%s", exp);
@@ -31,97 +28,16 @@ static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
   snprintf(rep->detail, sizeof rep->detail, "%s", detail);
 }
 
-/* P2: "code SP/- [enh SP] text CRLF", <= 512 octets, printable, the
- * same code on every line of a reply (RFC 5321 4.2, 4.5.3.1.5). */
-static int check_format(const obuf *o, char *why, size_t cap) {
-  size_t i = 0;
-  int cont_code = 0;
-  while (i < o->len) {
-    size_t e = i;
-    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
-      e++;
-    if (e + 1 >= o->len) {
-      snprintf(why, cap, "reply octets at %zu do not end with CRLF", i);
-      return 0;
-    }
-    size_t n = e + 2 - i;
-    const uint8_t *l = o->p + i;
-    if (n > 512) {
-      snprintf(why, cap, "reply line of %zu octets at %zu", n, i);
-      return 0;
-    }
-    if (n < 6 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' ||
-        l[2] < '0' || l[2] > '9' || (l[3] != ' ' && l[3] != '-')) {
-      snprintf(why, cap, "malformed reply line at %zu", i);
-      return 0;
-    }
-    for (size_t k = 4; k < n - 2; k++)
-      if (l[k] < 32 || l[k] > 126) {
-        snprintf(why, cap, "octet 0x%02x in reply line at %zu", l[k], i);
-        return 0;
-      }
-    int code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-    if (cont_code && code != cont_code) {
-      snprintf(why, cap, "continuation %d after %d- at %zu", code, cont_code, i);
-      return 0;
-    }
-    cont_code = l[3] == '-' ? code : 0;
-    i = e + 2;
-  }
-  if (cont_code) {
-    snprintf(why, cap, "reply stream ends inside a multi-line reply");
-    return 0;
-  }
-  return 1;
-}
-
-/* "d.d{1,3}.d{1,3} " at p: copies it to enh. */
-static void enh_at(const uint8_t *p, size_t n, char *enh) {
-  size_t i = 0, k;
-  enh[0] = '\0';
-  if (n < 6 || p[0] < '2' || p[0] > '5' || p[1] != '.')
-    return;
-  i = 2;
-  for (int part = 0; part < 2; part++) {
-    for (k = 0; i < n && p[i] >= '0' && p[i] <= '9' && k < 4; k++)
-      i++;
-    if (k < 1 || k > 3 || i >= n || p[i] != (part ? ' ' : '.'))
-      return;
-    i++;
-  }
-  memcpy(enh, p, i - 1);
-  enh[i - 1] = '\0';
-}
-
-/* Splits the stream into replies (one per final "code SP" line).  The
- * array is reused between calls (not thread-safe, like model_result). */
-static reply_seen *parse_replies(const obuf *o, size_t *count) {
-  static reply_seen *r;
-  static size_t cap;
-  size_t n = 0, i = 0, start = 0;
-  int first = 1;
-  char enh[12] = "";
-  while (i + 4 <= o->len) {
-    size_t e = i;
-    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
-      e++;
-    if (first) {
-      enh_at(o->p + i + 4, e - i - 4 + (e + 1 < o->len ? 0 : 0), enh);
-      start = i;
-      first = 0;
-    }
-    if (o->p[i + 3] != '-') {
-      r = oracle_grow(r, &cap, n, sizeof *r);
-      r[n].code = (o->p[i] - '0') * 100 + (o->p[i + 1] - '0') * 10 + (o->p[i + 2] - '0');
-      memcpy(r[n].enh, enh, sizeof enh);
-      r[n].at = start;
-      n++;
-      first = 1;
-    }
-    i = e + 2;
-  }
-  *count = n;
-  return r;
+/* P2 and the reply list: the one reply-stream reader (common/replies.h)
+ * in smtpp's own form: "code SP/- [enh SP] text CRLF", <= 512 octets,
+ * printable, the same code on every line of a reply (RFC 5321 4.2,
+ * 4.5.3.1.5).  Reused between calls (not thread-safe, like model_result). */
+static rs_reader *read_replies(const bbuf *o) {
+  static rs_reader rs;
+  rs_reset(&rs);
+  rs.flags = RS_SMTPP;
+  rs_end(&rs, o->p, o->len);
+  return &rs;
 }
 
 static void fmt_exp(char *d, size_t cap, const model_reply *m) {
@@ -135,29 +51,29 @@ static void fmt_exp(char *d, size_t cap, const model_reply *m) {
              m->alt_enh[0] ? " " : "", m->alt_enh);
 }
 
-static void fmt_act(char *d, size_t cap, const reply_seen *r) {
+static void fmt_act(char *d, size_t cap, const rs_reply *r) {
   if (r == NULL)
     snprintf(d, cap, "(no reply)");
   else
     snprintf(d, cap, "%d%s%s", r->code, r->enh[0] ? " " : "", r->enh);
 }
 
-static int reply_ok(const model_reply *m, const reply_seen *r) {
+static int reply_ok(const model_reply *m, const rs_reply *r) {
   if (r->code == m->code && strcmp(r->enh, m->enh) == 0)
     return 1;
   return m->alt_code && r->code == m->alt_code && strcmp(r->enh, m->alt_enh) == 0;
 }
 
 /* P3/P4/P5/P6/P8/P9: the replies, one by one, against the model. */
-static int check_replies(const model_result *mr, const oracle_trace *t,
+static int check_replies(const model_result *mr, const rs_reader *rs,
                          const uint8_t *in, oracle_report *rep) {
-  size_t np;
-  reply_seen *seen = parse_replies(&t->out, &np);
+  size_t np = rs->n;
+  const rs_reply *seen = rs->r;
   char exp[96], act[96];
   int bad = 0;
   for (size_t i = 0; i < mr->nrep || i < np; i++) {
     const model_reply *m = i < mr->nrep ? &mr->rep[i] : NULL;
-    const reply_seen *r = i < np ? &seen[i] : NULL;
+    const rs_reply *r = i < np ? &seen[i] : NULL;
     if (m && r && reply_ok(m, r))
       continue;
     fmt_exp(exp, sizeof exp, m);
@@ -234,7 +150,7 @@ static void check_p1(const oracle_trace *t, const char *which, size_t len,
 
 /* Stream k (0 replies, 1 normalised events, 2 raw events) of a trace:
  * its stored octets, or only its hash when the run was hash_only. */
-static const obuf *stored(const oracle_trace *t, int k) {
+static const bbuf *stored(const oracle_trace *t, int k) {
   return k == 0 ? &t->out : k == 1 ? &t->ev_norm : &t->ev_raw;
 }
 
@@ -247,7 +163,7 @@ static uint64_t hash_of(const oracle_trace *t, int k) {
 static int same(const oracle_trace *a, const oracle_trace *b, int k) {
   if (a->hash_only || b->hash_only)
     return hash_of(a, k) == hash_of(b, k);
-  const obuf *x = stored(a, k), *y = stored(b, k);
+  const bbuf *x = stored(a, k), *y = stored(b, k);
   return x->len == y->len && (x->len == 0 || memcmp(x->p, y->p, x->len) == 0);
 }
 
@@ -269,7 +185,6 @@ static void check_pair(const oracle_trace *a, const oracle_trace *b, int raw,
 int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
                  const oracle_trace *whole, const oracle_trace *split,
                  const oracle_trace *again, oracle_report *rep) {
-  char why[128];
   memset(rep, 0, sizeof *rep);
   static model_result mr; /* reused between calls: not thread-safe */
   model_run(cfg, in, len, &mr);
@@ -277,9 +192,11 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
   check_p1(whole, "whole", len, rep);
   if (split)
     check_p1(split, "split", len, rep);
-  if (!check_format(&whole->out, why, sizeof why))
-    fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies", "malformed", why);
-  int bad = check_replies(&mr, whole, in, rep);
+  const rs_reader *rs = read_replies(&whole->out);
+  if (rs->nviol)
+    fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies",
+         "malformed", rs->viol);
+  int bad = check_replies(&mr, rs, in, rep);
   if (whole->events_after_tls)
     fire(rep, ORACLE_P8_STARTTLS, NULL, len, 0, "no event after STARTTLS",
          "events", "pipelined input after STARTTLS was executed");

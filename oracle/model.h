@@ -7,7 +7,7 @@
 #ifndef ORACLE_MODEL_H
 #define ORACLE_MODEL_H
 
-#include "buf.h"
+#include "bbuf.h"
 #include "smtpp/smtpp.h"
 
 #include <stddef.h>
@@ -29,7 +29,7 @@ typedef struct model_reply {
 #define MODEL_MSG_ENDED 1   /* CRLF.CRLF or BDAT LAST */
 #define MODEL_MSG_ABORTED 2 /* transaction ended without an end */
 typedef struct model_msg {
-  obuf body;
+  bbuf body;
   int kind;
   int err, alt_err;       /* at the end: 0 accepted, else the failure */
 } model_msg;
@@ -84,8 +84,9 @@ typedef struct model_params {
   int has_size;
   uint64_t size;
 } model_params;
+/* utf8: the transaction is SMTPUTF8 (values may hold UTF-8, RFC 6531 3.3) */
 int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
-                       uint64_t max_size, model_params *out);
+                       uint64_t max_size, int utf8, model_params *out);
 
 /* DATA body, one octet at a time (RFC 5321 4.5.2). */
 typedef struct model_data {
@@ -95,7 +96,7 @@ typedef struct model_data {
 } model_data;
 /* Appends the octets c delivers to body; returns 1 when c ends the
  * message (the "." CRLF after a CRLF). */
-int model_data_byte(model_data *d, uint8_t c, obuf *body);
+int model_data_byte(model_data *d, uint8_t c, bbuf *body);
 
 /* Reply code and enhanced code of an error id (public table). */
 int model_err_code(int err);

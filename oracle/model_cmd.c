@@ -25,6 +25,8 @@ static size_t line_limit(const M *m, int verb) {
            (e & SMTPP_EXT_SMTPUTF8 ? 10 : 0) + (e & SMTPP_EXT_AUTH ? 500 : 0);
   if (verb == SMTPP_VERB_RCPT)
     lim += (e & SMTPP_EXT_DSN ? 500 : 0) + (e & SMTPP_EXT_SMTPUTF8 ? 10 : 0);
+  if (verb == SMTPP_VERB_AUTH && (e & SMTPP_EXT_AUTH))
+    return MODEL_LINE_BUF; /* RFC 4954 4: responses beyond line limits */
   return lim;
 }
 
@@ -92,16 +94,26 @@ static void mail_rcpt(M *m, int verb, const uint8_t *a, size_t n) {
   size_t used;
   int alt;
   unsigned fl = verb == SMTPP_VERB_MAIL ? MODEL_PATH_NULL_OK : MODEL_PATH_POSTMASTER;
+  uint32_t offered = m->helo == 2 ? m->cfg->extensions : 0;
+  /* RFC 6531 3.5: a non-ASCII address outside SMTPUTF8 is 550/553 X.6.7 */
+  int nonascii = verb == SMTPP_VERB_MAIL ? SMTPP_ERR_NONASCII_SENDER
+                                         : SMTPP_ERR_NONASCII_RCPT;
   int err = model_path(a + i, n - i, fl, 1, &used, &alt);
   if (err) {
+    int could = verb == SMTPP_VERB_MAIL ? (offered & SMTPP_EXT_SMTPUTF8) != 0
+                                        : m->mail_utf8;
+    int any8 = 0;
+    for (size_t k = i; k < n; k++)
+      any8 |= a[k] >= 0x80;
+    if (any8 && !could && !(m->cfg->lenient & SMTPP_LENIENT_8BIT))
+      err = nonascii, alt = 0;
     m_error(m, err, alt);
     return;
   }
-  uint32_t offered = m->helo == 2 ? m->cfg->extensions : 0;
   model_params prm;
   int perr = model_params_check(a + i + used, n - i - used, verb, offered,
                                 (offered & SMTPP_EXT_SIZE) ? m->cfg->max_message_size : 0,
-                                &prm);
+                                verb == SMTPP_VERB_RCPT && m->mail_utf8, &prm);
   /* RFC 6531 3.3: UTF-8 only when the transaction's MAIL has SMTPUTF8 */
   int utf8 = verb == SMTPP_VERB_MAIL ? prm.smtputf8 : m->mail_utf8;
   int raw8 = 0;
@@ -111,11 +123,11 @@ static void mail_rcpt(M *m, int verb, const uint8_t *a, size_t n) {
   int eight = raw8 && !utf8;
   if (perr && perr != SMTPP_ERR_SIZE_EXCEEDED) {
     /* 8-bit path and a bad parameter at once: either answer is right */
-    m_error(m, perr, raw8 ? SMTPP_ERR_EIGHTBIT : 0);
+    m_error(m, perr, eight ? nonascii : 0);
     return;
   }
   if (eight) {
-    m_error(m, SMTPP_ERR_EIGHTBIT, 0);
+    m_error(m, nonascii, 0);
     return;
   }
   if (perr) { /* SIZE over the limit: 552 (RFC 1870 6.1) */
@@ -143,8 +155,14 @@ static void helo_ehlo(M *m, int verb, const uint8_t *a, size_t n) {
   int err, tl = 0;
   if (verb == SMTPP_VERB_EHLO && a[0] == '[')
     err = model_literal(a, n);
-  else
-    err = model_domain(a, n, 0, &tl);
+  else /* RFC 6531 3.7.1: U-labels when SMTPUTF8 is offered */
+    err = model_domain(a, n, (m->cfg->extensions & SMTPP_EXT_SMTPUTF8) != 0, &tl);
+  if ((err || tl) && (m->cfg->lenient & SMTPP_LENIENT_HELO_NAME)) {
+    err = tl = 0; /* any printable token */
+    for (size_t i = 0; i < n; i++)
+      if (a[i] <= 32 || a[i] >= 127)
+        err = SMTPP_ERR_SYNTAX;
+  }
   if (err || tl) {
     m_error(m, err ? err : SMTPP_ERR_SYNTAX, 0);
     return;
@@ -173,11 +191,30 @@ static void auth(M *m, const uint8_t *a, size_t n) {
     m_error(m, SMTPP_ERR_PARAM_NOT_IMPL, 0);
     return;
   }
-  if (sp < n && !m_base64_ok(a + sp + 1, n - sp - 1)) {
-    m_error(m, SMTPP_ERR_SYNTAX, 0);
+  if (sp < n && !m_base64_ok(a + sp + 1, n - sp - 1, 1)) {
+    m_error(m, SMTPP_ERR_AUTH_BASE64, 0); /* RFC 4954 4: 501 5.5.2 */
     return;
   }
   m_reply(m, 535, "5.7.8", 0, P3); /* the default: refuse */
+}
+
+/* VRFY/EXPN SP String [SP "SMTPUTF8"]: UTF-8 and the parameter when
+ * SMTPUTF8 is offered in an EHLO session (RFC 6531 3.7.4). */
+static int vrfy_err(const M *m, const uint8_t *a, size_t n) {
+  int u = m->helo == 2 && (m->cfg->extensions & SMTPP_EXT_SMTPUTF8);
+  if (!u)
+    return m_text_err(m, a, n);
+  if (n > 9 && m_ci_is(a + n - 9, 9, " SMTPUTF8"))
+    n -= 9;
+  for (size_t i = 0; i < n;) {
+    size_t k = a[i] >= 32 && a[i] <= 126 ? 1 : a[i] >= 0x80 ? model_utf8(a + i, n - i) : 0;
+    if (k == 0 && a[i] >= 0x80 && (m->cfg->lenient & SMTPP_LENIENT_8BIT))
+      k = 1;
+    if (k == 0)
+      return SMTPP_ERR_SYNTAX;
+    i += k;
+  }
+  return 0;
 }
 
 static void help(M *m, const uint8_t *a, size_t n) {
@@ -192,30 +229,62 @@ static void help(M *m, const uint8_t *a, size_t n) {
     m_error(m, SMTPP_ERR_PARAM_NOT_IMPL, 0);
 }
 
-void m_command(M *m, const uint8_t *l, size_t n) {
+/* [p, p+n) starts with the verb BDAT */
+static int bdat_at(const uint8_t *p, size_t n) {
+  return n >= 4 && m_ci_is(p, 4, "BDAT") &&
+         (n == 4 || !((p[4] | 32) >= 'a' && (p[4] | 32) <= 'z'));
+}
+
+/* RFC 3030 2: a BDAT line (its verb is BDAT, or a BDAT follows a bare CR or
+ * LF in it) that cannot be obeyed exactly: 421 and close (RFC 5321 3.8). */
+static int bdat_refused(M *m, const uint8_t *l, size_t n, size_t e,
+                        int too_long, int bad) {
+  int bdat = bdat_at(l, e);
+  for (size_t i = 0; bad && i < e && !bdat; i++)
+    bdat = (l[i] == '\r' || l[i] == '\n') && bdat_at(l + i + 1, e - i - 1);
+  if (!bdat || !(m->cfg->extensions & SMTPP_EXT_CHUNKING))
+    return 0;
+  uint64_t sz;
+  int last;
+  if (!too_long && !bad && n + 2 <= line_limit(m, SMTPP_VERB_BDAT) && e > 5 &&
+      l[4] == ' ' && bdat_args(l + 5, e - 5, &sz, &last))
+    return 0;
+  m_reply(m, 421, model_err_enh(SMTPP_ERR_BDAT_SYNTAX), SMTPP_ERR_BDAT_SYNTAX, P4);
+  m->state = SMTPP_ST_CLOSED;
+  return 1;
+}
+
+/* l, n: the line, or the first MODEL_LINE_BUF octets of an over-long one */
+void m_command(M *m, const uint8_t *l, size_t n, int too_long) {
   size_t e = n, vlen;
-  if (m->cfg->lenient & SMTPP_LENIENT_TRAILING_SP)
+  if ((m->cfg->lenient & SMTPP_LENIENT_TRAILING_SP) && !too_long)
     while (e > 0 && l[e - 1] == ' ')
       e--;
   int verb = model_verb(l, e, &vlen);
-  if (n + 2 > line_limit(m, verb)) {
-    m_error(m, SMTPP_ERR_LINE_TOO_LONG, 0);
+  m->verb = verb;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    bad |= l[i] == '\r' || l[i] == '\n' || l[i] == 0;
+  if (bdat_refused(m, l, n, e, too_long, bad))
+    return;
+  if (too_long || n + 2 > line_limit(m, verb)) {
+    int auth = verb == SMTPP_VERB_AUTH && (m->cfg->extensions & SMTPP_EXT_AUTH);
+    m_error(m, auth ? SMTPP_ERR_AUTH_TOO_LONG : SMTPP_ERR_LINE_TOO_LONG, 0);
     return;
   }
   if (verb == SMTPP_VERB_NONE) {
     m_error(m, SMTPP_ERR_UNKNOWN_COMMAND, 0);
     return;
   }
-  if (vlen < e && l[vlen] != ' ') {
+  if (vlen < e && l[vlen] != ' ' && !(verb == SMTPP_VERB_NOOP && l[vlen] == '\t')) {
     uint8_t c = l[vlen];
     m_error(m, c == '\r' || c == '\n' || c == 0 ? SMTPP_ERR_BARE_CR_LF : SMTPP_ERR_SYNTAX, 0);
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    if (l[i] == '\r' || l[i] == '\n' || l[i] == 0) { /* RFC 5321 2.3.8 */
-      m_error(m, SMTPP_ERR_BARE_CR_LF, 0);
-      return;
-    }
+  if (bad) { /* RFC 5321 2.3.8 */
+    m_error(m, SMTPP_ERR_BARE_CR_LF, 0);
+    return;
+  }
   uint32_t need = verb == SMTPP_VERB_STARTTLS ? SMTPP_EXT_STARTTLS
                   : verb == SMTPP_VERB_AUTH   ? SMTPP_EXT_AUTH
                   : verb == SMTPP_VERB_BDAT   ? SMTPP_EXT_CHUNKING
@@ -229,12 +298,8 @@ void m_command(M *m, const uint8_t *l, size_t n) {
   size_t an = has_arg ? e - vlen - 1 : 0;
   uint64_t bsize = 0;
   int blast = 0;
-  if (verb == SMTPP_VERB_BDAT && (!has_arg || !bdat_args(a, an, &bsize, &blast))) {
-    /* RFC 3030 2: the chunk cannot be skipped; 501 and close */
-    m_reply(m, 501, model_err_enh(SMTPP_ERR_BDAT_SYNTAX), SMTPP_ERR_BDAT_SYNTAX, P4);
-    m->state = SMTPP_ST_CLOSED;
-    return;
-  }
+  if (verb == SMTPP_VERB_BDAT)
+    (void)bdat_args(a, an, &bsize, &blast); /* bdat_refused() passed it */
   if (!sequence_ok(m, verb)) {
     if (verb == SMTPP_VERB_BDAT) { /* read the chunk, then 503 */
       m->saved_state = m->state;
@@ -281,11 +346,8 @@ void m_command(M *m, const uint8_t *l, size_t n) {
     m_reset_txn(m);
     m_reply(m, 250, "2.0.0", 0, P3);
     break;
-  case SMTPP_VERB_NOOP: /* text ignored (4.1.1.9) */
-    if ((err = m_text_err(m, a, an)) != 0)
-      m_error(m, err, 0);
-    else
-      m_reply(m, 250, "2.0.0", 0, P3);
+  case SMTPP_VERB_NOOP: /* any text ignored, TAB and 8-bit too (4.1.1.9) */
+    m_reply(m, 250, "2.0.0", 0, P3);
     break;
   case SMTPP_VERB_HELP:
     if ((err = m_text_err(m, a, an)) != 0)
@@ -295,7 +357,7 @@ void m_command(M *m, const uint8_t *l, size_t n) {
     break;
   case SMTPP_VERB_VRFY:
   case SMTPP_VERB_EXPN: /* 3.5.3, 7.3: 252, never an unverified 250 */
-    if ((err = m_text_err(m, a, an)) != 0)
+    if ((err = vrfy_err(m, a, an)) != 0)
       m_error(m, err, 0);
     else
       m_reply(m, 252, "2.5.2", 0, P3);

@@ -24,6 +24,7 @@ typedef struct M {
   int msg_err;
   model_data data;
   size_t line_off, line_len;
+  int verb; /* verb of the line being answered (RFC 2034 4: none on HELO/EHLO) */
 } M;
 
 model_reply *m_reply(M *m, int code, const char *enh, int err, int prop);
@@ -35,8 +36,8 @@ model_msg *m_msg_open(M *m);
 model_msg *m_msg_cur(M *m);
 int m_ci_is(const uint8_t *p, size_t n, const char *lit);
 int m_text_err(const M *m, const uint8_t *a, size_t n);
-int m_base64_ok(const uint8_t *p, size_t n);
+int m_base64_ok(const uint8_t *p, size_t n, int initial);
 int m_mech_offered(const M *m, const uint8_t *p, size_t n);
-void m_command(M *m, const uint8_t *l, size_t n);
+void m_command(M *m, const uint8_t *l, size_t n, int too_long);
 
 #endif

@@ -31,8 +31,9 @@ const char *model_err_enh(int err) {
 
 
 static int use_enh(const M *m) {
-  /* RFC 2034 3: after a successful EHLO, when the extension is offered */
-  return m->helo == 2 &&
+  /* RFC 2034 4: when offered, on every reply but the greeting and the
+   * replies to HELO/EHLO, whether the client said HELO, EHLO or nothing */
+  return m->verb != SMTPP_VERB_HELO && m->verb != SMTPP_VERB_EHLO &&
          (m->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
 }
 
@@ -40,11 +41,14 @@ static void set_enh(const M *m, char *dst, int code, const char *enh) {
   dst[0] = '\0';
   if (enh && enh[0] && use_enh(m) && code / 100 != 3) /* no 3.x.x class */
     strncpy(dst, enh, 11);
+  /* RFC 3463 3.2: the sender's address is X.1.7, a recipient's X.1.3 */
+  if (m->verb == SMTPP_VERB_MAIL && strcmp(dst, "5.1.3") == 0)
+    dst[4] = '7';
 }
 
 model_reply *m_reply(M *m, int code, const char *enh, int err, int prop) {
   model_result *r = m->r;
-  r->rep = oracle_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
+  r->rep = bb_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
   model_reply *p = &r->rep[r->nrep++];
   memset(p, 0, sizeof *p);
   p->code = code;
@@ -67,6 +71,7 @@ void m_count(M *m, int code) {
       code != 504 && code != 555)
     return;
   if (++m->nerrors >= max_errors(m)) {
+    m->verb = SMTPP_VERB_NONE; /* the 421 answers no command */
     m_reply(m, 421, model_err_enh(SMTPP_ERR_TOO_MANY_ERRORS),
           SMTPP_ERR_TOO_MANY_ERRORS, P9);
     m->state = SMTPP_ST_CLOSED;
@@ -93,11 +98,11 @@ void m_error(M *m, int err, int alt) {
 
 /* ---- messages ---- */
 model_msg *model_msg_add(model_msg **arr, size_t *n, size_t *cap, size_t *ninit) {
-  *arr = oracle_grow(*arr, cap, *n, sizeof **arr);
+  *arr = bb_grow(*arr, cap, *n, sizeof **arr);
   model_msg *g = &(*arr)[*n];
   if (*n < *ninit) {
-    obuf body = g->body; /* keep its memory */
-    obuf_reset(&body);
+    bbuf body = g->body; /* keep its memory */
+    bbuf_reset(&body);
     memset(g, 0, sizeof *g);
     g->body = body;
   } else {
@@ -204,10 +209,12 @@ int m_text_err(const M *m, const uint8_t *a, size_t n) {
 }
 
 /* RFC 4648 4 base64, or "=" for an empty initial response (RFC 4954 4). */
-int m_base64_ok(const uint8_t *p, size_t n) {
-  if (n == 1 && p[0] == '=')
+int m_base64_ok(const uint8_t *p, size_t n, int initial) {
+  if (initial && n == 1 && p[0] == '=')
     return 1;
-  if (n == 0 || n % 4 != 0)
+  if (n == 0) /* an empty line after 334 is an empty response */
+    return !initial;
+  if (n % 4 != 0)
     return 0;
   size_t pad = 0;
   while (pad < 2 && p[n - 1 - pad] == '=')
@@ -257,6 +264,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
   size_t pos = 0;
   while (pos < len && m.state != SMTPP_ST_CLOSED &&
          m.state != SMTPP_ST_TLS_HANDSHAKE) {
+    m.verb = SMTPP_VERB_NONE;
     if (m.state == SMTPP_ST_DATA_TEXT) {
       model_msg *g = m_msg_cur(&m);
       size_t before = g->body.len;
@@ -277,7 +285,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
       if ((uint64_t)take > m.bdat_left)
         take = (size_t)m.bdat_left;
       if (!m.bdat_discard) {
-        obuf_put(&m_msg_cur(&m)->body, in + pos, take);
+        bbuf_add(&m_msg_cur(&m)->body, in + pos, take);
         m.msg_size += take;
       }
       pos += take;
@@ -292,15 +300,15 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
       /* no line end: once the tail cannot fit the line buffer the parser
        * may answer at once (it skips the rest of the line) */
       m.line_len = len - pos;
-      if (len - pos > MODEL_LINE_BUF)
-        m_error(&m, SMTPP_ERR_LINE_TOO_LONG, 0);
+      if (len - pos > MODEL_LINE_BUF) /* judged by its first octets */
+        m_command(&m, in + pos, MODEL_LINE_BUF, 1);
       break;
     }
     m.line_len = t;
     if (t > MODEL_LINE_BUF)
-      m_error(&m, SMTPP_ERR_LINE_TOO_LONG, 0);
+      m_command(&m, in + pos, MODEL_LINE_BUF, 1);
     else
-      m_command(&m, in + pos, content);
+      m_command(&m, in + pos, content, 0);
     pos += t;
     if (m.state == SMTPP_ST_BDAT_CHUNK && m.bdat_left == 0)
       chunk_done(&m); /* BDAT 0 */
@@ -312,7 +320,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
 
 void model_result_free(model_result *r) {
   for (size_t i = 0; i < r->nmsg_init; i++)
-    obuf_free(&r->msg[i].body);
+    bbuf_free(&r->msg[i].body);
   free(r->msg);
   free(r->rep);
   memset(r, 0, sizeof *r);

@@ -20,7 +20,6 @@
 #include "probe_fuzz.h"
 #include "probe_judge.h"
 #include "probe_run.h"
-#include "probe_suite.h"
 
 #include <smtpp/smtpp.h>
 
@@ -229,7 +228,7 @@ int cmd_probe(int argc, char **argv) {
   uint64_t n;
   char **files = NULL;
   long nfiles;
-  pcase *cases;
+  dialog *cases;
   presult *res;
   size_t nres = 0;
   preport rep;
@@ -356,7 +355,7 @@ int cmd_probe(int argc, char **argv) {
   } else {
     snprintf(suite, sizeof suite, "%s/tests/dialogs", SMTPP_SOURCE_DIR);
   }
-  nfiles = psuite_list(suite, &files);
+  nfiles = dlg_list(suite, &files);
   if (nfiles < 0) {
     cli_usage_error("probe", "cannot read the dialog directory %s",
                     cli_quote(suite));
@@ -364,7 +363,7 @@ int cmd_probe(int argc, char **argv) {
   }
   if (nfiles == 0) {
     cli_usage_error("probe", "no *.dialog files in %s", cli_quote(suite));
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_USAGE;
   }
   io_ignore_sigpipe();
@@ -379,7 +378,7 @@ int cmd_probe(int argc, char **argv) {
   else
     snprintf(srv.repro, sizeof srv.repro, "--cmd '%s'", o.cmd);
   if (probe_discover(&tg, &srv) < 0) {
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
   printf("server: %s\n  greeting: %s\n  EHLO: %s\n", srv.target,
@@ -387,11 +386,11 @@ int cmd_probe(int argc, char **argv) {
 
   cases = calloc((size_t)nfiles, sizeof *cases);
   if (!cases) {
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
   for (long i = 0; i < nfiles; i++)
-    pcase_load(&cases[i], files[i]);
+    dlg_load(&cases[i], files[i]);
 
   if (o.fuzz || o.replay) {
     probe_fuzz_opts fo;
@@ -409,20 +408,20 @@ int cmd_probe(int argc, char **argv) {
     rc = o.replay ? probe_replay(&fo, &srv, o.replay)
                   : probe_fuzz(&fo, &srv, cases, (size_t)nfiles);
     for (long i = 0; i < nfiles; i++)
-      pcase_free(&cases[i]);
+      dlg_free(&cases[i]);
     free(cases);
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return rc;
   }
 
   res = calloc((size_t)nfiles * PMODE__COUNT, sizeof *res);
   if (!res) {
     free(cases);
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
   for (long i = 0; i < nfiles; i++) {
-    pcase *c = &cases[i], fitted, *use = c;
+    dialog *c = &cases[i], fitted, *use = c;
     char why[300];
     int adapted;
     if (o.only && !strstr(c->name, o.only))
@@ -485,9 +484,9 @@ int cmd_probe(int argc, char **argv) {
   }
   free(res);
   for (long i = 0; i < nfiles; i++)
-    pcase_free(&cases[i]);
+    dlg_free(&cases[i]);
   free(cases);
-  psuite_free_list(files, nfiles);
+  dlg_free_list(files, nfiles);
   return rc;
 }
 

@@ -11,9 +11,9 @@
 #ifndef SMTPP_TOOLS_PROBE_H
 #define SMTPP_TOOLS_PROBE_H
 
+#include "dialogfile.h"
 #include "probe_conn.h"
 #include "probe_scan.h"
-#include "probe_suite.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -74,7 +74,7 @@ typedef struct pfind {
 #define PROBE_FINDS_MAX 8
 
 typedef struct presult {
-  const pcase *c;
+  const dialog *c;
   int mode;
   int status;          /* PR_* */
   int worst;           /* V_* of the worst finding, V__COUNT if none */

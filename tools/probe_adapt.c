@@ -28,32 +28,32 @@ static const char header[] =
     "Subject: smtpp probe\r\n"
     "\r\n";
 
-static int has_bdat(const pcase *c) {
-  for (size_t i = 0; i + 5 <= c->len; i++)
-    if ((i == 0 || c->in[i - 1] == '\n') &&
-        !strncasecmp((const char *)c->in + i, "BDAT ", 5))
+static int has_bdat(const dialog *c) {
+  for (size_t i = 0; i + 5 <= c->input.len; i++)
+    if ((i == 0 || c->input.p[i - 1] == '\n') &&
+        !strncasecmp((const char *)c->input.p + i, "BDAT ", 5))
       return 1;
   return 0;
 }
 
-int probe_adapt(const pcase *c, const pserver *s, pcase *out) {
+int probe_adapt(const dialog *c, const pserver *s, dialog *out) {
   edit *e = calloc(EDITS_MAX, sizeof *e);
   size_t ne = 0, n354 = 0;
-  uint64_t D = c->has_size ? c->size : PROBE_DIALOG_SIZE;
+  uint64_t D = (c->set & DLG_SET_SIZE) ? c->cfg.max_message_size : PROBE_DIALOG_SIZE;
   int rescale;
 
   if (!e)
     return -1;
-  for (size_t j = 0; j < c->nexp; j++)
-    n354 += c->exp[j].code == 354;
+  for (size_t j = 0; j < c->nexpect; j++)
+    n354 += c->expect[j].code == 354;
   /* bodies: where the dialog's S: 354 follows a DATA line directly; not
    * when the body starts with '.' (the dialog is about its first line) or
    * when the dialog's size limit matters */
-  for (size_t j = 0; j < c->nexp && ne < EDITS_MAX && !c->has_size; j++) {
-    size_t p = c->exp[j].pos;
-    if (c->exp[j].code != 354 || p < 6 ||
-        strncasecmp((const char *)c->in + p - 6, "DATA\r\n", 6) ||
-        p >= c->len || c->in[p] == '.')
+  for (size_t j = 0; j < c->nexpect && ne < EDITS_MAX && !(c->set & DLG_SET_SIZE); j++) {
+    size_t p = c->expect[j].pos;
+    if (c->expect[j].code != 354 || p < 6 ||
+        strncasecmp((const char *)c->input.p + p - 6, "DATA\r\n", 6) ||
+        p >= c->input.len || c->input.p[p] == '.')
       continue;
     e[ne].at = p;
     e[ne].del = 0;
@@ -64,16 +64,16 @@ int probe_adapt(const pcase *c, const pserver *s, pcase *out) {
   /* SIZE=V on MAIL lines, only when no message body depends on the limit */
   rescale = s->has_size && s->size && D != s->size && n354 == 0 &&
             !has_bdat(c);
-  for (size_t i = 0; rescale && i + 5 < c->len && ne < EDITS_MAX; i++) {
+  for (size_t i = 0; rescale && i + 5 < c->input.len && ne < EDITS_MAX; i++) {
     uint64_t v = 0, nv;
     size_t j = i + 5, digits = 0;
-    if (strncasecmp((const char *)c->in + i, "SIZE=", 5))
+    if (strncasecmp((const char *)c->input.p + i, "SIZE=", 5))
       continue;
-    while (j < c->len && c->in[j] >= '0' && c->in[j] <= '9' && digits < 19) {
-      v = v * 10 + (uint64_t)(c->in[j++] - '0');
+    while (j < c->input.len && c->input.p[j] >= '0' && c->input.p[j] <= '9' && digits < 19) {
+      v = v * 10 + (uint64_t)(c->input.p[j++] - '0');
       digits++;
     }
-    if (!digits || (j < c->len && c->in[j] >= '0' && c->in[j] <= '9'))
+    if (!digits || (j < c->input.len && c->input.p[j] >= '0' && c->input.p[j] <= '9'))
       continue; /* an overflow test: keep it */
     if (v + 16 < D || v > D + 1000000)
       continue; /* far from the limit: the same on both sides */
@@ -97,52 +97,53 @@ int probe_adapt(const pcase *c, const pserver *s, pcase *out) {
       e[b] = e[b - 1];
       e[b - 1] = t;
     }
+  /* a shallow copy: only input and expect are its own (probe_adapt_free);
+   * name and the rest still point into c */
   *out = *c;
-  out->path = NULL; /* name still points into c->path */
   {
     size_t grow = 0, o = 0, p = 0;
     for (size_t k = 0; k < ne; k++)
       grow += e[k].nins;
-    out->in = malloc(c->len + grow + 1);
-    out->exp = malloc((c->nexp + 1) * sizeof *out->exp);
-    if (!out->in || !out->exp) {
-      free(out->in);
-      free(out->exp);
+    out->input.p = malloc(c->input.len + grow + 1);
+    out->expect = malloc((c->nexpect + 1) * sizeof *out->expect);
+    if (!out->input.p || !out->expect) {
+      free(out->input.p);
+      free(out->expect);
       free(e);
       return -1;
     }
     for (size_t k = 0; k < ne; k++) {
-      memcpy(out->in + o, c->in + p, e[k].at - p);
+      memcpy(out->input.p + o, c->input.p + p, e[k].at - p);
       o += e[k].at - p;
-      memcpy(out->in + o, e[k].ins, e[k].nins);
+      memcpy(out->input.p + o, e[k].ins, e[k].nins);
       o += e[k].nins;
       p = e[k].at + e[k].del;
     }
-    memcpy(out->in + o, c->in + p, c->len - p);
-    o += c->len - p;
-    out->len = out->cap = o;
+    memcpy(out->input.p + o, c->input.p + p, c->input.len - p);
+    o += c->input.len - p;
+    out->input.len = o;
+    out->input.cap = c->input.len + grow + 1;
     /* an S: line at an edit's offset came before it (the 354 before the
      * body), so only positions past an edit move */
-    for (size_t j = 0; j < c->nexp; j++) {
+    for (size_t j = 0; j < c->nexpect; j++) {
       long long d = 0;
-      out->exp[j] = c->exp[j];
+      out->expect[j] = c->expect[j];
       for (size_t k = 0; k < ne; k++)
-        if (e[k].at < c->exp[j].pos)
+        if (e[k].at < c->expect[j].pos)
           d += (long long)e[k].nins - (long long)e[k].del;
-      out->exp[j].pos = (size_t)((long long)c->exp[j].pos + d);
+      out->expect[j].pos = (size_t)((long long)c->expect[j].pos + d);
     }
-    out->nexp = out->expcap = c->nexp;
   }
   if (rescale) {
-    out->has_size = 1;
-    out->size = s->size;
+    out->set |= DLG_SET_SIZE;
+    out->cfg.max_message_size = s->size;
   }
   free(e);
   return 1;
 }
 
-void probe_adapt_free(pcase *out) {
-  free(out->in);
-  free(out->exp);
+void probe_adapt_free(dialog *out) {
+  free(out->input.p);
+  free(out->expect);
   memset(out, 0, sizeof *out);
 }

@@ -14,8 +14,8 @@
 
 /* Makes *out a fitted copy of c.  Returns 1 (out set: free it with
  * probe_adapt_free), 0 (nothing to change: use c) or -1 (no memory). */
-int probe_adapt(const pcase *c, const pserver *s, pcase *out);
-void probe_adapt_free(pcase *out);
+int probe_adapt(const dialog *c, const pserver *s, dialog *out);
+void probe_adapt_free(dialog *out);
 
 /* SMTPP's limit when a dialog names none (tests/dialogs/README.md). */
 #define PROBE_DIALOG_SIZE 10485760u

@@ -3,7 +3,7 @@
  */
 #include "probe_apply.h"
 
-#include "escape.h"
+#include "esc.h"
 
 #include <smtpp/smtpp.h>
 
@@ -18,7 +18,7 @@ int ptarget_open(const ptarget *t, pconn *c, char *err, size_t errlen) {
   return pconn_open_cmd(c, t->cmd, err, errlen);
 }
 
-static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
+static void parse_ehlo(pserver *s, const pconn *c, const rs_reply *r,
                        size_t end) {
   size_t pos = r->off;
   int first = 1;
@@ -70,21 +70,18 @@ static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
 /* Greeting, EHLO, QUIT on a connection of its own.  Returns 0, or -1
  * after printing why the server cannot be probed. */
 /* The first reply-format defect seen, or "". */
-static const char *fmt_first(const pscan *sc) {
-  for (int k = 0; k < PF__COUNT; k++)
-    if (sc->fmt[k].seen)
-      return sc->fmt[k].sample;
-  return "";
+static const char *fmt_first(const rs_reader *sc) {
+  return sc->nviol ? sc->viol : "";
 }
 
 int probe_discover(const ptarget *o, pserver *s) {
   pconn c;
-  pscan sc;
+  rs_reader sc;
   char err[300];
   long long end;
   int w;
 
-  memset(&sc, 0, sizeof sc);
+  pscan_init(&sc);
   if (ptarget_open(o, &c, err, sizeof err) < 0) {
     fprintf(stderr, "smtpp probe: cannot reach the server: %s\n", err);
     return -1;
@@ -109,13 +106,13 @@ int probe_discover(const ptarget *o, pserver *s) {
            : w == W_LINE_TOO_LONG ? "a line without end"
            : w == W_TOO_BIG ? (fmt_first(&sc)[0] ? fmt_first(&sc) : "reply too large")
                             : "not 220");
-    pscan_free(&sc);
+    rs_free(&sc);
     pconn_close(&c);
     return -1;
   }
   {
     size_t gl = sc.r[0].lines == 1 ? sc.pos - sc.r[0].off : 80;
-    escape_bytes(s->greeting, sizeof s->greeting, c.buf + sc.r[0].off,
+    esc_bytes(s->greeting, sizeof s->greeting, c.buf + sc.r[0].off,
                  gl > 2 ? gl - 2 : gl, NULL);
   }
   s->greet_code = sc.r[0].code;
@@ -126,7 +123,7 @@ int probe_discover(const ptarget *o, pserver *s) {
     fprintf(stderr, "smtpp probe: EHLO: verdict %s%s%s\n", pscan_wait_names[w],
             fmt_first(&sc)[0] ? "; " : "", fmt_first(&sc));
     printf("server: EHLO verdict %s\n", pscan_wait_names[w]);
-    pscan_free(&sc);
+    rs_free(&sc);
     pconn_close(&c);
     return -1;
   }
@@ -135,34 +132,34 @@ int probe_discover(const ptarget *o, pserver *s) {
   pconn_write(&c, "QUIT\r\n", 6, 0, pconn_now_ms() + o->timeout_ms);
   pscan_wait(&c, &sc, 3, o->timeout_ms < 2000 ? o->timeout_ms : 2000,
                end);
-  pscan_free(&sc);
+  rs_free(&sc);
   pconn_close(&c);
   return 0;
 }
 
 /* Case-insensitive search of needle in the client bytes. */
-static int has_text(const pcase *c, const char *needle) {
+static int has_text(const dialog *c, const char *needle) {
   size_t n = strlen(needle);
-  for (size_t i = 0; i + n <= c->len; i++)
-    if (!strncasecmp((const char *)c->in + i, needle, n))
+  for (size_t i = 0; i + n <= c->input.len; i++)
+    if (!strncasecmp((const char *)c->input.p + i, needle, n))
       return 1;
   return 0;
 }
 
 /* A line starting with verb (followed by SP, CR or the end). */
-static int has_verb(const pcase *c, const char *verb) {
+static int has_verb(const dialog *c, const char *verb) {
   size_t n = strlen(verb);
-  for (size_t i = 0; i + n <= c->len; i++) {
-    if (i > 0 && c->in[i - 1] != '\n')
+  for (size_t i = 0; i + n <= c->input.len; i++) {
+    if (i > 0 && c->input.p[i - 1] != '\n')
       continue;
-    if (!strncasecmp((const char *)c->in + i, verb, n) &&
-        (i + n == c->len || c->in[i + n] == ' ' || c->in[i + n] == '\r'))
+    if (!strncasecmp((const char *)c->input.p + i, verb, n) &&
+        (i + n == c->input.len || c->input.p[i + n] == ' ' || c->input.p[i + n] == '\r'))
       return 1;
   }
   return 0;
 }
 
-static int uses_ext(const pcase *c, uint32_t bit) {
+static int uses_ext(const dialog *c, uint32_t bit) {
   switch (bit) {
   case SMTPP_EXT_SIZE:
     return has_text(c, "SIZE=");
@@ -186,14 +183,14 @@ static int uses_ext(const pcase *c, uint32_t bit) {
 
 /* Longest MAIL/RCPT line (their limits grow with SIZE, DSN, SMTPUTF8 and
  * AUTH, RFC 1870 3, RFC 3461 5, RFC 6531 3.4, RFC 4954 5). */
-static size_t longest_path_line(const pcase *c) {
+static size_t longest_path_line(const dialog *c) {
   size_t best = 0, start = 0;
-  for (size_t i = 0; i + 1 < c->len; i++) {
-    if (c->in[i] == '\r' && c->in[i + 1] == '\n') {
+  for (size_t i = 0; i + 1 < c->input.len; i++) {
+    if (c->input.p[i] == '\r' && c->input.p[i + 1] == '\n') {
       size_t l = i + 2 - start;
       if (l > best && l > 4 &&
-          (!strncasecmp((const char *)c->in + start, "MAIL", 4) ||
-           !strncasecmp((const char *)c->in + start, "RCPT", 4)))
+          (!strncasecmp((const char *)c->input.p + start, "MAIL", 4) ||
+           !strncasecmp((const char *)c->input.p + start, "RCPT", 4)))
         best = l;
       start = i + 2;
     }
@@ -201,9 +198,9 @@ static size_t longest_path_line(const pcase *c) {
   return best;
 }
 
-int probe_skip_reason(const pcase *c, const pserver *s, int mode, char *why,
+int probe_skip_reason(const dialog *c, const pserver *s, int mode, char *why,
                       size_t n) {
-  uint32_t diff = (c->ext ^ s->ext);
+  uint32_t diff = (c->cfg.extensions ^ s->ext);
   if (c->error[0]) {
     snprintf(why, n, "cannot read the dialog: %s", c->error);
     return 1;
@@ -215,39 +212,39 @@ int probe_skip_reason(const pcase *c, const pserver *s, int mode, char *why,
                      "PIPELINING (RFC 2920 3 forbids that to the client)");
     return 1;
   }
-  if (c->has_policy) {
+  if (c->policy) {
     snprintf(why, n, "needs ! policy (host decisions cannot be set on a "
                      "foreign server)");
     return 1;
   }
-  if (c->has_lenient) {
+  if ((c->set & DLG_SET_LENIENT)) {
     snprintf(why, n, "needs ! lenient (a parser setting)");
     return 1;
   }
-  if (c->has_tls) {
+  if (c->nbarriers) {
     snprintf(why, n, "needs a T: TLS barrier (the probe speaks no TLS)");
     return 1;
   }
-  if (c->has_max_rcpt || c->has_max_errors) {
+  if ((c->set & DLG_SET_MAX_RCPT) || (c->set & DLG_SET_MAX_ERRORS)) {
     snprintf(why, n, "needs ! %s (not advertised, cannot be set)",
-             c->has_max_rcpt ? "max-rcpt" : "max-errors");
+             (c->set & DLG_SET_MAX_RCPT) ? "max-rcpt" : "max-errors");
     return 1;
   }
-  if (c->has_size && (!(s->ext & SMTPP_EXT_SIZE) || !s->has_size ||
-                      s->size != c->size)) {
+  if ((c->set & DLG_SET_SIZE) && (!(s->ext & SMTPP_EXT_SIZE) || !s->has_size ||
+                      s->size != c->cfg.max_message_size)) {
     snprintf(why, n, "needs ! size %llu; the server advertises %s%llu",
-             (unsigned long long)c->size,
+             (unsigned long long)c->cfg.max_message_size,
              (s->ext & SMTPP_EXT_SIZE) ? "SIZE " : "no SIZE ",
              (unsigned long long)s->size);
     return 1;
   }
   for (uint32_t bit = 1; bit <= SMTPP_EXT_AUTH; bit <<= 1) {
-    const char *name = psuite_ext_name(bit);
+    const char *name = smtpp_ext_name(bit);
     if (!(diff & bit) || !name)
       continue;
     if (c->ext_set & bit) {
       snprintf(why, n, "needs ! ext %c%s; the server %s it",
-               (c->ext & bit) ? '+' : '-', name,
+               (c->cfg.extensions & bit) ? '+' : '-', name,
                (s->ext & bit) ? "offers" : "does not offer");
       return 1;
     }
@@ -266,16 +263,16 @@ int probe_skip_reason(const pcase *c, const pserver *s, int mode, char *why,
     return 1;
   }
   /* SIZE=V: skip when V is over the limit on one side only. */
-  if ((c->ext & SMTPP_EXT_SIZE) && (s->ext & SMTPP_EXT_SIZE)) {
-    uint64_t dlim = c->has_size ? c->size : 10485760u;
+  if ((c->cfg.extensions & SMTPP_EXT_SIZE) && (s->ext & SMTPP_EXT_SIZE)) {
+    uint64_t dlim = (c->set & DLG_SET_SIZE) ? c->cfg.max_message_size : 10485760u;
     uint64_t slim = s->size;
-    for (size_t i = 0; i + 5 < c->len; i++) {
+    for (size_t i = 0; i + 5 < c->input.len; i++) {
       uint64_t v = 0;
       size_t j = i + 5;
-      if (strncasecmp((const char *)c->in + i, "SIZE=", 5))
+      if (strncasecmp((const char *)c->input.p + i, "SIZE=", 5))
         continue;
-      while (j < c->len && isdigit(c->in[j]) && v < UINT64_MAX / 10)
-        v = v * 10 + (uint64_t)(c->in[j++] - '0');
+      while (j < c->input.len && isdigit(c->input.p[j]) && v < UINT64_MAX / 10)
+        v = v * 10 + (uint64_t)(c->input.p[j++] - '0');
       if ((dlim && v > dlim) != (slim && v > slim)) {
         snprintf(why, n, "SIZE=%llu is over the limit on one side only "
                          "(dialog %llu, server %llu)",
@@ -288,7 +285,7 @@ int probe_skip_reason(const pcase *c, const pserver *s, int mode, char *why,
   return 0;
 }
 /* The first client line names EHLO (after the greeting). */
-int probe_case_ehlo(const pcase *c) {
-  return c->len >= 5 && !strncasecmp((const char *)c->in, "EHLO", 4) &&
-         (c->in[4] == ' ' || c->in[4] == '\r');
+int probe_case_ehlo(const dialog *c) {
+  return c->input.len >= 5 && !strncasecmp((const char *)c->input.p, "EHLO", 4) &&
+         (c->input.p[4] == ' ' || c->input.p[4] == '\r');
 }

@@ -24,11 +24,11 @@ int ptarget_open(const ptarget *t, pconn *c, char *err, size_t errlen);
 int probe_discover(const ptarget *t, pserver *s);
 
 /* 1 (with why) when dialog c cannot be applied to s in mode, else 0. */
-int probe_skip_reason(const pcase *c, const pserver *s, int mode, char *why,
+int probe_skip_reason(const dialog *c, const pserver *s, int mode, char *why,
                       size_t n);
 
 /* The dialog opens its session with EHLO (not HELO): only then may it be
  * pipelined (RFC 2920 3: after PIPELINING in this session's EHLO reply). */
-int probe_case_ehlo(const pcase *c);
+int probe_case_ehlo(const dialog *c);
 
 #endif

@@ -433,7 +433,7 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
 /* The line of unit u that earned its i-th reply: [*a, *b) without CRLF.
  * A BDAT line answers for its chunk too, a DATA body (up to its CRLF "."
  * CRLF) for its end.  Returns 1 when that is a message body. */
-static int unit_line(const pcase *c, const punit *u, size_t i, size_t *a,
+static int unit_line(const dialog *c, const punit *u, size_t i, size_t *a,
                      size_t *b) {
   size_t p = u->start, k = 0;
   int after_data = 0;
@@ -452,31 +452,31 @@ static int unit_line(const pcase *c, const punit *u, size_t i, size_t *a,
     if (after_data) {
       /* the body: up to and with its CRLF "." CRLF */
       q = p;
-      while (q < u->end && !(u->end - q >= 3 && c->in[q] == '.' &&
-                             c->in[q + 1] == '\r' && c->in[q + 2] == '\n' &&
-                             (q == p || (c->in[q - 1] == '\n' &&
-                                         c->in[q - 2] == '\r'))))
+      while (q < u->end && !(u->end - q >= 3 && c->input.p[q] == '.' &&
+                             c->input.p[q + 1] == '\r' && c->input.p[q + 2] == '\n' &&
+                             (q == p || (c->input.p[q - 1] == '\n' &&
+                                         c->input.p[q - 2] == '\r'))))
         q++;
       q = q + 3 <= u->end ? q + 1 : u->end;
       next = q + 2;
       body = 1;
       after_data = 0;
     } else {
-      while (q + 1 < u->end && !(c->in[q] == '\r' && c->in[q + 1] == '\n'))
+      while (q + 1 < u->end && !(c->input.p[q] == '\r' && c->input.p[q + 1] == '\n'))
         q++;
       if (q + 1 >= u->end)
         q = u->end;
       next = q + 2;
-      if (q - p > 5 && !strncasecmp((const char *)c->in + p, "BDAT ", 5)) {
-        for (size_t d = p + 5; d < q && c->in[d] >= '0' && c->in[d] <= '9' &&
+      if (q - p > 5 && !strncasecmp((const char *)c->input.p + p, "BDAT ", 5)) {
+        for (size_t d = p + 5; d < q && c->input.p[d] >= '0' && c->input.p[d] <= '9' &&
                                chunk < UINT64_MAX / 10;
              d++)
-          chunk = chunk * 10 + (uint64_t)(c->in[d] - '0');
+          chunk = chunk * 10 + (uint64_t)(c->input.p[d] - '0');
         next = chunk > u->end - (q + 2 < u->end ? q + 2 : u->end)
                    ? u->end
                    : q + 2 + (size_t)chunk;
       }
-      after_data = q - p == 4 && !strncasecmp((const char *)c->in + p,
+      after_data = q - p == 4 && !strncasecmp((const char *)c->input.p + p,
                                               "DATA", 4);
     }
     *a = p;
@@ -548,7 +548,7 @@ static void got_text(const prun *R, size_t i, char *buf, size_t cap) {
 }
 
 /* Evidence for the finding add() made last. */
-static void evidence(const pcase *c, const prun *R, size_t a, size_t b,
+static void evidence(const dialog *c, const prun *R, size_t a, size_t b,
                      const char *expected, size_t ri) {
   if (!cur)
     return;
@@ -568,28 +568,46 @@ static const punit *unit_of(const prun *R, size_t ri) {
   return R->nu ? &R->u[R->nu - 1] : NULL;
 }
 
-static void judge_format(const pcase *c, const prun *R, presult *res) {
-  static const char *const fmt_rule[PF__COUNT] = {
-      [PF_LONG] = "reply-line-too-long", [PF_BARE_LF] = "reply-bare-lf",
-      [PF_CTL] = "reply-control-octet",  [PF_8BIT] = "reply-8bit",
-      [PF_NOT_REPLY] = "reply-malformed",
-      [PF_CONT_CODE] = "reply-continuation-code",
-      [PF_NO_CRLF] = "reply-unterminated"};
-  for (int k = 0; k < PF__COUNT; k++) {
-    const pfmt *f = &R->sc.fmt[k];
+/* The reply that holds stream offset off. */
+static size_t reply_at(const rs_reader *sc, size_t off) {
+  for (size_t i = 0; i < sc->n; i++)
+    if (off >= sc->r[i].off && off < sc->r[i].end)
+      return i;
+  return sc->n;
+}
+
+static void judge_format(const dialog *c, const prun *R, presult *res) {
+  /* one root cause per kind of defect; RS_NON_PRINTABLE split in two */
+  static const struct {
+    const char *rule;
+    int kind;
+  } kinds[] = {{"reply-line-too-long", RS_LINE_OVER_512},
+               {"reply-bare-lf", RS_BARE_LF},
+               {"reply-control-octet", -1},
+               {"reply-8bit", -2},
+               {"reply-malformed", RS_NOT_A_REPLY},
+               {"reply-continuation-code", RS_CONT_CODE},
+               {"reply-unterminated", RS_NO_CRLF_AT_END}};
+  const rs_reader *sc = &R->sc;
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    int kind = kinds[k].kind;
+    unsigned n = kind == -1 ? sc->nctl : kind == -2 ? sc->nhigh
+                                                    : sc->count[kind];
+    size_t off = kind == -1 ? sc->ctl_off : kind == -2 ? sc->high_off
+                                                       : sc->first_off[kind];
     const punit *u;
-    if (!f->seen)
+    if (!n)
       continue;
-    add(res, fmt_rule[k], "");
+    add(res, kinds[k].rule, "");
     if (!cur)
       continue;
-    u = unit_of(R, f->reply);
+    u = unit_of(R, reply_at(sc, off));
     if (u)
       probe_client_text(c, u->start, u->end, cur->sent, sizeof cur->sent);
     snprintf(cur->expected, sizeof cur->expected,
              "reply lines of at most 512 octets: 3 digits, SP or '-', HT "
              "or 32-126, CRLF");
-    snprintf(cur->got, sizeof cur->got, "%s", f->sample);
+    pscan_line(&R->c, off, cur->got, sizeof cur->got);
   }
   if (R->wait == W_LINE_TOO_LONG || R->wait == W_TOO_BIG) {
     const punit *u = R->nu ? &R->u[R->nu - 1] : NULL;
@@ -603,20 +621,20 @@ static void judge_format(const pcase *c, const prun *R, presult *res) {
   }
 }
 
-void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
+void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
                  presult *res) {
   int burst = mode == PMODE_BURST;
-  const pscan *sc = &R->sc;
-  int *codes = malloc((c->nexp + 1) * sizeof *codes);
+  const rs_reader *sc = &R->sc;
+  int *codes = malloc((c->nexpect + 1) * sizeof *codes);
   int *gcodes = malloc((sc->n + 1) * sizeof *gcodes);
   int diverged = 0;
 
   res->worst = V__COUNT;
   res->nf = 0;
   if (codes) {
-    for (size_t i = 0; i < c->nexp; i++)
-      codes[i] = c->exp[i].code;
-    res->exp_all = code_list(codes, c->nexp);
+    for (size_t i = 0; i < c->nexpect; i++)
+      codes[i] = c->expect[i].code;
+    res->exp_all = code_list(codes, c->nexpect);
   }
   if (gcodes) {
     for (size_t i = 0; i < sc->n; i++)
@@ -637,7 +655,7 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
       /* QUIT on a line of its own earns 221; a QUIT behind a bare CR or
        * LF earns it only from a server that frames lines on them */
       for (size_t p = u->start; p + 4 <= u->end && !quit; p++) {
-        const unsigned char *q = c->in + p;
+        const unsigned char *q = c->input.p + p;
         int before, after;
         if (strncasecmp((const char *)q, "QUIT", 4))
           continue;
@@ -658,9 +676,9 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
           break;
         prev = a;
         /* "QUIT now", "QUIT\rX": QUIT with junk, filed as lenient syntax */
-        quit = b - a >= 4 && !strncasecmp((const char *)c->in + a, "QUIT", 4) &&
-               (b - a == 4 || c->in[a + 4] == ' ' || c->in[a + 4] == '\r' ||
-                c->in[a + 4] == '\t');
+        quit = b - a >= 4 && !strncasecmp((const char *)c->input.p + a, "QUIT", 4) &&
+               (b - a == 4 || c->input.p[a + 4] == ' ' || c->input.p[a + 4] == '\r' ||
+                c->input.p[a + 4] == '\t');
       }
       if (!quit && bare) {
         add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end", "");
@@ -700,7 +718,7 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
      * code differences in this unit are its consequences */
     if (ng > ne && !(ng == ne + 1 && sc->r[u->r0 + ne].code == 421 &&
                      u->r0 + ne + 1 == sc->n)) {
-      const unsigned char *p = c->in + u->start;
+      const unsigned char *p = c->input.p + u->start;
       size_t n = u->end - u->start;
       char la[120], exp[200];
       const char *rule = NULL;
@@ -714,7 +732,7 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
       else if (bare_in(p, n, '\r'))
         rule = "bare-cr-line-end";
       else if (!diverged && u->kind != U_PARTIAL &&
-               !(c->closed && u->e0 >= c->nexp))
+               !(c->expect_closed && u->e0 >= c->nexpect))
         rule = "extra-reply"; /* (a server may go on where smtpp closes) */
       if (rule) {
         add(res, rule, "%s", !strcmp(rule, "smuggling") ? la : "");
@@ -737,12 +755,12 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
     }
     m = ne < ng ? ne : ng;
     for (size_t i = 0; i < m && !diverged; i++) {
-      int e = c->exp[e0 + i].code, g = sc->r[u->r0 + i].code;
+      int e = c->expect[e0 + i].code, g = sc->r[u->r0 + i].code;
       size_t a, b;
       char exp[200];
       int body = unit_line(c, u, i, &a, &b);
       if (e == g) {
-        const char *ee = c->exp[e0 + i].enh, *ge = sc->r[u->r0 + i].enh;
+        const char *ee = c->expect[e0 + i].enh, *ge = sc->r[u->r0 + i].enh;
         if (ee[0] && strcmp(ee, "-") && (s->ext &
                                          SMTPP_EXT_ENHANCEDSTATUSCODES) &&
             probe_case_ehlo(c) && g != 220 && !ge[0]) {
@@ -759,13 +777,13 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
         add(res, "burst-differs", "");
         diverged = 1;
       } else {
-        diverged = classify(res, s, c->in + a, b - a, e, g,
+        diverged = classify(res, s, c->input.p + a, b - a, e, g,
                             body ? U_BODY : u->kind);
       }
       snprintf(exp, sizeof exp, "%03d%s%s (smtpp)", e,
-               c->exp[e0 + i].enh[0] && strcmp(c->exp[e0 + i].enh, "-")
+               c->expect[e0 + i].enh[0] && strcmp(c->expect[e0 + i].enh, "-")
                    ? " " : "",
-               strcmp(c->exp[e0 + i].enh, "-") ? c->exp[e0 + i].enh : "");
+               strcmp(c->expect[e0 + i].enh, "-") ? c->expect[e0 + i].enh : "");
       evidence(c, R, a, b, exp, u->r0 + i);
     }
     if (ng > ne) {
@@ -779,7 +797,7 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
     } else if (ng < ne && k == R->nu - 1) {
       char exp[200];
       int lastc = sc->n ? sc->r[sc->n - 1].code : 0;
-      snprintf(exp, sizeof exp, "%03d (smtpp)", c->exp[e0 + ng].code);
+      snprintf(exp, sizeof exp, "%03d (smtpp)", c->expect[e0 + ng].code);
       if (R->stop == STOP_CLOSED && lastc >= 500 && !diverged) {
         /* closed right after a 5yz reply */
         const punit *v = unit_of(R, sc->n - 1);
@@ -795,8 +813,8 @@ void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
           snprintf(cur->got, sizeof cur->got,
                    "the connection closed without 421");
       } else if (R->stop == STOP_WAIT && !diverged && u->kind == U_CMD &&
-                 strncasecmp((const char *)c->in + u->start, "BDAT", 4) &&
-                 !odd_line(c->in + u->start,
+                 strncasecmp((const char *)c->input.p + u->start, "BDAT", 4) &&
+                 !odd_line(c->input.p + u->start,
                            u->end - u->start >= 2 ? u->end - u->start - 2
                                                   : 0)) {
         add(res, "no-reply", "");

@@ -7,7 +7,7 @@
 
 #include "probe_run.h"
 
-void probe_judge(const pcase *c, const pserver *s, int mode, const prun *R,
+void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
                  presult *res);
 
 #endif

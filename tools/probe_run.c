@@ -19,7 +19,7 @@
  */
 #include "probe_run.h"
 
-#include "escape.h"
+#include "esc.h"
 
 #include <smtpp/smtpp.h>
 
@@ -31,14 +31,14 @@
 #define DRAIN_MS 1500  /* after our EOF: wait for the server's */
 #define SETTLE_MS 300  /* after a unit with odd octets: extra replies */
 
-void probe_client_text(const pcase *c, size_t start, size_t end, char *buf,
+void probe_client_text(const dialog *c, size_t start, size_t end, char *buf,
                        size_t cap) {
   size_t n = end > start ? end - start : 0, taken = 0, w;
   if (!cap)
     return;
-  if (end > c->len)
-    n = start < c->len ? c->len - start : 0;
-  w = escape_bytes(buf, cap > 4 ? cap - 4 : cap, c->in + start, n, &taken);
+  if (end > c->input.len)
+    n = start < c->input.len ? c->input.len - start : 0;
+  w = esc_bytes(buf, cap > 4 ? cap - 4 : cap, c->input.p + start, n, &taken);
   if (taken < n && w + 4 <= cap)
     memcpy(buf + w, "...", 4);
 }
@@ -65,34 +65,34 @@ typedef struct sub {
   int kind;      /* U_* */
 } sub;
 
-static void next_sub(const pcase *c, size_t pos, int in_data, int chunking,
+static void next_sub(const dialog *c, size_t pos, int in_data, int chunking,
                      sub *u) {
-  const unsigned char *in = c->in;
+  const unsigned char *in = c->input.p;
   memset(u, 0, sizeof *u);
   if (in_data) {
     size_t i = pos;
     u->kind = U_BODY;
     u->group_end = 1;
-    while (i < c->len) {
-      if (c->len - i >= 3 && in[i] == '.' && in[i + 1] == '\r' &&
+    while (i < c->input.len) {
+      if (c->input.len - i >= 3 && in[i] == '.' && in[i + 1] == '\r' &&
           in[i + 2] == '\n') {
         u->end = i + 3;
         u->replies = 1;
         return;
       }
-      while (i + 1 < c->len && !(in[i] == '\r' && in[i + 1] == '\n'))
+      while (i + 1 < c->input.len && !(in[i] == '\r' && in[i + 1] == '\n'))
         i++;
       i += 2;
     }
-    u->end = c->len;
+    u->end = c->input.len;
     return;
   }
   {
     size_t i = pos, n;
-    while (i + 1 < c->len && !(in[i] == '\r' && in[i + 1] == '\n'))
+    while (i + 1 < c->input.len && !(in[i] == '\r' && in[i + 1] == '\n'))
       i++;
-    if (i + 1 >= c->len) {
-      u->end = c->len;
+    if (i + 1 >= c->input.len) {
+      u->end = c->input.len;
       u->kind = U_PARTIAL;
       u->group_end = 1;
       return;
@@ -124,7 +124,7 @@ static void next_sub(const pcase *c, size_t pos, int in_data, int chunking,
         last = 1;
       if (digits) {
         u->kind = U_BDAT;
-        u->end = (size > c->len - u->end) ? c->len : u->end + (size_t)size;
+        u->end = (size > c->input.len - u->end) ? c->input.len : u->end + (size_t)size;
         u->group_end = last;
       }
     }
@@ -133,11 +133,11 @@ static void next_sub(const pcase *c, size_t pos, int in_data, int chunking,
 
 /* Client bytes with a CR or LF outside CRLF, or a NUL: framing may differ,
  * so extra replies may come late. */
-static int odd_octets(const pcase *c, size_t a, size_t b) {
-  for (size_t i = a; i < b && i < c->len; i++) {
-    unsigned char ch = c->in[i];
-    if (ch == 0 || (ch == '\r' && (i + 1 >= c->len || c->in[i + 1] != '\n')) ||
-        (ch == '\n' && (i == 0 || c->in[i - 1] != '\r')))
+static int odd_octets(const dialog *c, size_t a, size_t b) {
+  for (size_t i = a; i < b && i < c->input.len; i++) {
+    unsigned char ch = c->input.p[i];
+    if (ch == 0 || (ch == '\r' && (i + 1 >= c->input.len || c->input.p[i + 1] != '\n')) ||
+        (ch == '\n' && (i == 0 || c->input.p[i - 1] != '\r')))
       return 1;
   }
   return 0;
@@ -146,19 +146,19 @@ static int odd_octets(const pcase *c, size_t a, size_t b) {
 /* The expected replies of a unit: those whose S: line comes before its
  * end, and when a dialog writes several commands in one R: line (all its
  * S: lines after it) as many of the following ones as the unit earns. */
-static void take_expected(const pcase *c, prun *R, punit *u) {
+static void take_expected(const dialog *c, prun *R, punit *u) {
   size_t j = R->next_exp;
   u->e0 = j;
-  while (j < c->nexp && (u->kind == U_GREETING ? c->exp[j].pos == 0
-                                                : c->exp[j].pos <= u->end))
+  while (j < c->nexpect && (u->kind == U_GREETING ? c->expect[j].pos == 0
+                                                : c->expect[j].pos <= u->end))
     j++;
-  while (u->kind != U_GREETING && j < c->nexp && j - u->e0 < (size_t)u->want)
+  while (u->kind != U_GREETING && j < c->nexpect && j - u->e0 < (size_t)u->want)
     j++;
   u->e1 = j;
   R->next_exp = j;
 }
 
-static punit *add_unit(const pcase *c, prun *R, size_t start, size_t end,
+static punit *add_unit(const dialog *c, prun *R, size_t start, size_t end,
                        int kind, int want) {
   punit *u;
   if (R->nu == R->ucap) {
@@ -181,26 +181,26 @@ static punit *add_unit(const pcase *c, prun *R, size_t start, size_t end,
 }
 
 /* A BDAT line comes in c after pos before any RSET line. */
-static int bdat_before_rset(const pcase *c, size_t pos) {
-  for (size_t i = pos; i < c->len; i++) {
-    if (i > 0 && c->in[i - 1] != '\n')
+static int bdat_before_rset(const dialog *c, size_t pos) {
+  for (size_t i = pos; i < c->input.len; i++) {
+    if (i > 0 && c->input.p[i - 1] != '\n')
       continue;
-    if (verb_is(c->in + i, c->len - i, "RSET"))
+    if (verb_is(c->input.p + i, c->input.len - i, "RSET"))
       return 0;
-    if (verb_is(c->in + i, c->len - i, "BDAT"))
+    if (verb_is(c->input.p + i, c->input.len - i, "BDAT"))
       return 1;
   }
   return 0;
 }
 
 void probe_run_free(prun *R) {
-  pscan_free(&R->sc);
+  rs_free(&R->sc);
   free(R->u);
   R->u = NULL;
   pconn_close(&R->c);
 }
 
-void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
+void probe_run_case(const ptarget *t, const pserver *s, const dialog *c,
                     int mode, prun *R) {
   long long case_end;
   size_t want = 0, pos = 0, greet = 0;
@@ -211,13 +211,14 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
   punit *u;
 
   memset(R, 0, sizeof *R);
+  pscan_init(&R->sc);
   if (ptarget_open(t, &R->c, err, sizeof err) < 0) {
     R->wait = W_CLOSED;
     R->stop = STOP_CLOSED;
     return;
   }
   case_end = pconn_now_ms() + t->case_ms;
-  while (greet < c->nexp && c->exp[greet].pos == 0)
+  while (greet < c->nexpect && c->expect[greet].pos == 0)
     greet++;
   want = greet ? greet : 1;
   u = add_unit(c, R, 0, 0, U_GREETING, (int)want);
@@ -229,7 +230,7 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
     goto out;
   }
 
-  while (pos < c->len) {
+  while (pos < c->input.len) {
     sub su;
     size_t start = pos, r0;
     int replies = 0, kind, pipelined;
@@ -242,20 +243,19 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
       replies += su.replies;
       kind = su.kind;
       /* burst: everything after the first EHLO reply in one write */
-    } while (pos < c->len &&
+    } while (pos < c->input.len &&
              ((burst && ehlo_ok) ||
               (pipelined && !su.group_end && su.replies)));
     u = add_unit(c, R, start, pos, kind, replies);
     r0 = R->sc.n;
     if (!u)
       break;
-    if (pconn_write(&R->c, c->in + start, pos - start, bytewise, case_end) !=
+    if (pconn_write(&R->c, c->input.p + start, pos - start, bytewise, case_end) !=
         PC_OK)
       R->writefail = 1;
-    R->sc.sent = pos;
     want += (size_t)replies;
     if (burst && ehlo_ok)
-      want = c->nexp;
+      want = c->nexpect;
     R->wait = pscan_wait(&R->c, &R->sc, want, t->timeout_ms, case_end);
     if (R->wait == W_OK && odd_octets(c, start, pos))
       pscan_wait(&R->c, &R->sc, want + 1,
@@ -273,7 +273,7 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
       int stop = 0;
       for (size_t k = r0; k < R->sc.n && !stop; k++) {
         int g = R->sc.r[k].code;
-        int e = u->e0 + (k - r0) < u->e1 ? c->exp[u->e0 + (k - r0)].code : 0;
+        int e = u->e0 + (k - r0) < u->e1 ? c->expect[u->e0 + (k - r0)].code : 0;
         if (g == 221 || g == 421)
           stop = STOP_CLOSED;
         else if (g == 354 && e != 354)
@@ -284,9 +284,9 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
           stop = STOP_BDAT_FAIL;
         else if (kind == U_STARTTLS && g == 220)
           stop = STOP_STARTTLS;
-        else if (g == 250 && verb_is(c->in + start, pos - start, "EHLO"))
+        else if (g == 250 && verb_is(c->input.p + start, pos - start, "EHLO"))
           ehlo_ok = 1;
-        else if (verb_is(c->in + start, pos - start, "HELO"))
+        else if (verb_is(c->input.p + start, pos - start, "HELO"))
           ehlo_ok = 0;
       }
       if (kind == U_DATA && R->sc.n > r0 && R->sc.r[R->sc.n - 1].code == 354)
@@ -305,10 +305,9 @@ void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
       if (stop == STOP_STARTTLS) {
         /* RFC 3207 4.2: nothing sent after STARTTLS in clear text may be
          * executed; send the rest and expect no reply */
-        if (pos < c->len) {
-          u = add_unit(c, R, pos, c->len, U_PARTIAL, 0);
-          pconn_write(&R->c, c->in + pos, c->len - pos, bytewise, case_end);
-          R->sc.sent = c->len;
+        if (pos < c->input.len) {
+          u = add_unit(c, R, pos, c->input.len, U_PARTIAL, 0);
+          pconn_write(&R->c, c->input.p + pos, c->input.len - pos, bytewise, case_end);
           pscan_wait(&R->c, &R->sc, R->sc.n + 1,
                      t->timeout_ms < DRAIN_MS ? t->timeout_ms : DRAIN_MS,
                      case_end);

@@ -41,7 +41,7 @@ enum {
 
 typedef struct prun {
   pconn c;
-  pscan sc;
+  rs_reader sc;
   int wait;         /* W_* of the first failed wait, W_OK if none */
   int writefail;
   int stop;         /* STOP_* */
@@ -52,12 +52,12 @@ typedef struct prun {
   size_t next_exp;  /* the first expected reply no unit has taken */
 } prun;
 
-void probe_run_case(const ptarget *t, const pserver *s, const pcase *c,
+void probe_run_case(const ptarget *t, const pserver *s, const dialog *c,
                     int mode, prun *R);
 void probe_run_free(prun *R);
 
 /* Escaped client bytes [start, end) of c, cut to cap. */
-void probe_client_text(const pcase *c, size_t start, size_t end, char *buf,
+void probe_client_text(const dialog *c, size_t start, size_t end, char *buf,
                        size_t cap);
 
 /* Verb of the command line at in[0, n), upper case ("" if none). */
