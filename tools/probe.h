@@ -63,6 +63,9 @@ const prule *probe_rules(size_t *n);
 /* One piece of evidence in one dialog run. */
 typedef struct pfind {
   const prule *rule;
+  int verdict;        /* V_*: the rule's, or the RFC situation's level */
+  const char *rfc;    /* the rule's, or the situation's (oracle/allowed) */
+  const char *quote;
   char key[128];      /* rule id, ':' and what makes the cause distinct */
   char what[200];     /* e.g. "HELP answered 502" */
   char sent[240];     /* escaped client bytes of the blamed command */

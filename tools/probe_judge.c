@@ -14,6 +14,8 @@
  */
 #include "probe_judge.h"
 
+#include "allowed.h"
+
 #include <smtpp/smtpp.h>
 
 #include <stdarg.h>
@@ -111,11 +113,6 @@ static const prule rules[] = {
      "which was not obtained from the TLS negotiation itself.",
      "commands sent in clear text behind STARTTLS are answered",
      "discard the input buffer when the TLS handshake starts"},
-    {"rcpt-without-mail-accepted", V_VIOLATION, "P5", "RFC 5321 3.3",
-     "If a RCPT command appears without a previous MAIL command, the "
-     "server MUST return a 503 \"Bad sequence of commands\" response.",
-     "RCPT without a previous MAIL is accepted",
-     "refuse RCPT outside a transaction with 503"},
     {"minimum-command-refused", V_VIOLATION, "P4", "RFC 5321 4.5.1",
      "The following commands MUST be supported to conform to this "
      "specification: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY",
@@ -128,19 +125,13 @@ static const prule rules[] = {
      "a status code.",
      "a reply lacks the enhanced status code ENHANCEDSTATUSCODES promised",
      "prefix 2xx/4xx/5xx replies with the enhanced code after EHLO"},
+    {"code-not-allowed", V_ADVISORY, "P4", "(the situation's)",
+     "(the situation's sentence)",
+     "refused with a code the RFC does not name for this situation (the "
+     "verdict follows how strongly the RFC says it: MUST, SHOULD, MAY)",
+     "answer with a code the RFC names here; `smtpp explain` compares "
+     "them"},
     /* deviations */
-    {"unknown-verb-502", V_DEVIATION, "P4", "RFC 5321 4.2.4",
-     "502 SHOULD be used when the command is actually recognized by the "
-     "SMTP server, but not implemented.  If the command is not recognized, "
-     "code 500 SHOULD be returned.",
-     "an unknown verb gets 502 instead of 500",
-     "answer verbs you do not recognize with 500"},
-    {"param-not-555", V_DEVIATION, "P4", "RFC 5321 4.1.1.11",
-     "If the server SMTP does not recognize or cannot implement one or more "
-     "of the parameters associated with a particular MAIL FROM or RCPT TO "
-     "command, it will return code 555.",
-     "an unknown MAIL/RCPT parameter gets another code than 555",
-     "answer unknown or unoffered MAIL/RCPT parameters with 555"},
     {"out-of-sequence-accepted", V_DEVIATION, "P5", "RFC 5321 4.1.4, 3.3",
      "Once started, a mail transaction consists of a transaction beginning "
      "command, one or more RCPT commands, and a DATA command, in that "
@@ -294,6 +285,9 @@ static void add(presult *res, const char *rule, const char *keyfmt, ...) {
   snprintf(f->key, sizeof f->key, "%s%s%s", rule, suffix[0] ? ":" : "",
            suffix);
   snprintf(f->what, sizeof f->what, "%s", r->what);
+  f->verdict = r->verdict;
+  f->rfc = r->rfc;
+  f->quote = r->quote;
   if (res->worst > r->verdict)
     res->worst = r->verdict;
   cur = f;
@@ -354,72 +348,212 @@ static int size_over(const unsigned char *l, size_t n, const pserver *s) {
   return 0;
 }
 
+/* The RFC situation (oracle/allowed.h) smtpp's reply e to the line l of a
+ * unit of kind stands for: the one table of what the RFCs allow there. */
+static int situation(const char *verb, int e, const unsigned char *l,
+                     size_t n, int kind) {
+  int is_mail = !strcmp(verb, "MAIL"), is_rcpt = !strcmp(verb, "RCPT");
+  int odd = 0;
+  for (size_t i = 0; i < n; i++)
+    odd |= l[i] == 0 || l[i] == '\r' || l[i] == '\n';
+  if (kind == U_BODY)
+    return e == 250   ? ALLOWED_MESSAGE_OK
+           : e == 552 ? ALLOWED_MESSAGE_TOO_BIG
+           : e == 500 ? ALLOWED_TEXT_LINE_TOO_LONG
+           : e == 554 ? ALLOWED_MESSAGE_REFUSED
+                      : 0;
+  switch (e) {
+  case 500:
+    return n + 2 > 512 ? ALLOWED_LINE_TOO_LONG
+           : odd       ? ALLOWED_BARE_CR_LF
+                       : ALLOWED_UNKNOWN_VERB;
+  case 501:
+    if (odd)
+      return ALLOWED_BARE_CR_LF;
+    if (!strcmp(verb, "HELO") || !strcmp(verb, "EHLO"))
+      return ALLOWED_HELO_BAD_ARGS;
+    if (!strcmp(verb, "DATA") || !strcmp(verb, "RSET") ||
+        !strcmp(verb, "QUIT") || !strcmp(verb, "STARTTLS"))
+      return exact_verb(l, n, verb) ? ALLOWED_ARGS_NOT_TAKEN
+                                    : ALLOWED_BAD_ARGS;
+    if ((is_mail || is_rcpt) && n + 2 > 512)
+      return is_mail ? ALLOWED_MAIL_PATH_TOO_LONG : ALLOWED_RCPT_PATH_TOO_LONG;
+    return ALLOWED_BAD_ARGS;
+  case 502:
+    return ALLOWED_NOT_IMPLEMENTED;
+  case 503:
+    return is_rcpt                     ? ALLOWED_RCPT_BEFORE_MAIL
+           : is_mail                   ? ALLOWED_MAIL_BEFORE_EHLO
+           : !strcmp(verb, "DATA")     ? ALLOWED_DATA_NO_RECIPIENT
+           : !strcmp(verb, "BDAT")     ? ALLOWED_BDAT_NO_RECIPIENT
+           : !strcmp(verb, "AUTH")     ? ALLOWED_AUTH_IN_TRANSACTION
+           : !strcmp(verb, "STARTTLS") ? ALLOWED_STARTTLS_IN_TLS
+                                       : ALLOWED_BAD_SEQUENCE;
+  case 504:
+    return !strcmp(verb, "AUTH")   ? ALLOWED_AUTH_MECH_UNKNOWN
+           : !strcmp(verb, "HELP") ? ALLOWED_HELP_UNKNOWN_TOPIC
+                                   : ALLOWED_PARAM_VALUE_NOT_IMPL;
+  case 555:
+    return ALLOWED_UNKNOWN_PARAM;
+  case 552:
+    return is_mail ? ALLOWED_MAIL_SIZE_EXCEEDED : 0;
+  case 452:
+    return is_rcpt ? ALLOWED_TOO_MANY_RECIPIENTS : 0;
+  case 550:
+  case 553:
+    return is_mail ? ALLOWED_MAIL_NON_ASCII
+           : is_rcpt ? ALLOWED_RCPT_NON_ASCII
+                     : 0;
+  case 421:
+    return !strcmp(verb, "BDAT") ? ALLOWED_BDAT_MALFORMED
+                                 : ALLOWED_TOO_MANY_ERRORS;
+  case 250:
+    return !strcmp(verb, "HELO") || !strcmp(verb, "EHLO") ? ALLOWED_HELO_OK
+           : is_mail                                      ? ALLOWED_MAIL_OK
+           : is_rcpt                                      ? ALLOWED_RCPT_OK
+           : !strcmp(verb, "RSET")                        ? ALLOWED_RSET_OK
+           : !strcmp(verb, "NOOP")                        ? ALLOWED_NOOP_OK
+           : !strcmp(verb, "BDAT")                        ? ALLOWED_BDAT_CHUNK_OK
+                                                          : 0;
+  case 354:
+    return ALLOWED_DATA_GO_AHEAD;
+  case 211:
+  case 214:
+    return n > 5 && !strncasecmp((const char *)l + 5, "STATUS", 6)
+               ? ALLOWED_HELP_STATUS
+               : ALLOWED_HELP_OK;
+  case 252:
+    return !strcmp(verb, "EXPN") ? ALLOWED_EXPN_DEFAULT : ALLOWED_VRFY_DEFAULT;
+  case 221:
+    return ALLOWED_QUIT_OK;
+  case 220:
+    return ALLOWED_STARTTLS_GO_AHEAD;
+  default:
+    return 0;
+  }
+}
+
+/* The situation a host refusal of verb falls under (policy). */
+static int refusal(const char *verb, int kind) {
+  if (kind == U_BODY)
+    return ALLOWED_MESSAGE_REFUSED;
+  return !strcmp(verb, "MAIL")                              ? ALLOWED_MAIL_REFUSED
+         : !strcmp(verb, "RCPT")                            ? ALLOWED_RCPT_REFUSED
+         : !strcmp(verb, "DATA") || !strcmp(verb, "BDAT")   ? ALLOWED_DATA_REFUSED
+         : !strcmp(verb, "HELO") || !strcmp(verb, "EHLO")   ? ALLOWED_HELO_REFUSED
+         : !strcmp(verb, "VRFY")                            ? ALLOWED_VRFY_ANSWERED
+         : !strcmp(verb, "EXPN")                            ? ALLOWED_EXPN_ANSWERED
+                                                            : 0;
+}
+
+static int level_verdict(allowed_level lv) {
+  return lv == ALLOWED_MUST ? V_VIOLATION
+         : lv == ALLOWED_SHOULD ? V_DEVIATION
+                                : V_ADVISORY;
+}
+
+/* The finding add() made last is judged by the RFC situation: its
+ * section, its sentence and (when verdict < 0) its level. */
+static void by_situation(presult *res, int sit, int verdict) {
+  const allowed_situation *a = allowed_get(sit);
+  if (!cur || !a)
+    return;
+  cur->rfc = a->rfc;
+  cur->quote = a->quote;
+  cur->verdict = verdict >= 0 ? verdict : level_verdict(a->level);
+  if (res->worst > cur->verdict)
+    res->worst = cur->verdict;
+}
+
+/* The group of a situation where the server accepts what smtpp refuses:
+ * a limit (the RFC limits are minimums, RFC 5321 4.5.3.1) or a syntax
+ * check (a lenient server) is an advisory; a sequence rule is judged by
+ * its level. */
+static int is_limit(int sit) {
+  return sit == ALLOWED_LINE_TOO_LONG || sit == ALLOWED_TEXT_LINE_TOO_LONG ||
+         sit == ALLOWED_MAIL_PATH_TOO_LONG ||
+         sit == ALLOWED_RCPT_PATH_TOO_LONG ||
+         sit == ALLOWED_TOO_MANY_RECIPIENTS || sit == ALLOWED_MESSAGE_TOO_BIG;
+}
+static int is_sequence(int sit) {
+  return sit == ALLOWED_BAD_SEQUENCE || sit == ALLOWED_MAIL_IN_TRANSACTION ||
+         sit == ALLOWED_RCPT_BEFORE_MAIL || sit == ALLOWED_DATA_NO_RECIPIENT ||
+         sit == ALLOWED_DATA_AFTER_BDAT || sit == ALLOWED_BDAT_NO_RECIPIENT ||
+         sit == ALLOWED_AUTH_IN_TRANSACTION;
+}
+
 /* Files the difference between smtpp's e and the server's g for the line
- * l of a unit of kind.  Returns 1 when the session state may now
+ * l of a unit of kind, by what the RFCs allow in that situation
+ * (oracle/allowed.h).  Returns 1 when the session state may now
  * differ. */
 static int classify(presult *res, const pserver *s, const unsigned char *l,
                     size_t n, int e, int g, int kind) {
   char verb[16];
+  int sit;
   probe_verb(l, n, verb, sizeof verb);
   if (kind == U_BODY)
     snprintf(verb, sizeof verb, "END-OF-DATA");
   else if (!verb[0])
     snprintf(verb, sizeof verb, "%s", n ? "?" : "EMPTY");
-  if (g == 421) {
+  if (g == 421) { /* allowed after any command (RFC 5321 3.8) */
     add(res, "closed-421", "");
     return 1;
   }
   if (g == 221 && strcmp(verb, "QUIT"))
     return 1; /* filed as close-without-quit */
+  sit = situation(verb, e, l, n, kind);
+  if (sit && allowed_code_ok(sit, g))
+    return is_fail(e) != is_fail(g); /* another code the RFCs allow */
   if (is_fail(e) && is_fail(g)) {
-    if (e == 421)
+    const allowed_situation *a = allowed_get(sit);
+    if (e == 421) {
       add(res, "error-budget", "");
-    else if (e == 555 && (!strcmp(verb, "MAIL") || !strcmp(verb, "RCPT")))
-      add(res, "param-not-555", "%s:%d", verb, g);
-    else if (e == 500 && g == 502 && !rfc_verb(verb))
-      add(res, "unknown-verb-502", "");
-    else if (e == 503 && g == 554 && !strcmp(verb, "DATA"))
-      return 0; /* RFC 5321 3.3 names both */
-    else if (g / 100 == 4 && e / 100 == 5)
+      return 0;
+    }
+    if (g / 100 == 4 && e / 100 == 5) {
       add(res, "policy-refusal", "%s:%d", verb, g);
-    else if ((g == 500 || g == 502) && rfc_verb(verb) &&
-             !minimum_verb(verb) && exact_verb(l, n, verb))
-      add(res, "not-implemented", "%s", verb);
-    else
+      return 0;
+    }
+    if (!a) {
       add(res, "other-refusal-code", "%s:%d-%d", verb, e, g);
+      return 0;
+    }
+    add(res, "code-not-allowed", "%s:%d", a->name, g);
+    by_situation(res, sit, -1);
+    if (cur && cur->verdict == V_VIOLATION && allowed_code_ok(refusal(verb, kind), g))
+      /* the code the RFC prescribes here is one of the usual refusals
+       * too (4.3.2): a policy may have answered first */
+      by_situation(res, sit, V_DEVIATION);
     return 0;
   }
   if (is_fail(e)) { /* the server accepts what smtpp refuses */
-    if (e == 503 && !strcmp(verb, "RCPT"))
-      add(res, "rcpt-without-mail-accepted", "");
-    else if (e == 503 && !strcmp(verb, "MAIL"))
+    if (sit == ALLOWED_MAIL_BEFORE_EHLO)
       add(res, "mail-before-helo-accepted", "");
-    else if (e == 503 && (!strcmp(verb, "BDAT") || !strcmp(verb, "AUTH") ||
-                          !strcmp(verb, "STARTTLS")))
-      add(res, "lenient-syntax", "%s:%d", verb, e); /* HELO session */
-    else if (e == 503)
-      add(res, "out-of-sequence-accepted", "%s", verb);
-    else if (e == 552 && !strcmp(verb, "MAIL") && size_over(l, n, s))
+    else if (sit == ALLOWED_MAIL_SIZE_EXCEEDED && size_over(l, n, s)) {
       add(res, "size-over-max-accepted", "");
-    else if (e == 552 || e == 452 || (e == 500 && n + 2 > 512) ||
-             (e == 501 && n + 2 > 512) || kind == U_BODY)
+      by_situation(res, sit, -1);
+    } else if (is_sequence(sit)) {
+      add(res, "out-of-sequence-accepted", "%s", allowed_get(sit)->name);
+      by_situation(res, sit, -1);
+    } else if (is_limit(sit) || ((e == 500 || e == 501) && n + 2 > 512))
       add(res, "limit-not-enforced", "%s:%d", verb, e);
-    else if (e == 500 || e == 501 || e == 555 || e == 502)
+    else if (sit || e == 500 || e == 501 || e == 555 || e == 502)
       add(res, "lenient-syntax", "%s:%d", verb, e);
     else
       add(res, "other-success-code", "%s:%d-%d", verb, e, g);
     return 1;
   }
   if (is_fail(g)) { /* the server refuses what smtpp accepts */
-    if (rfc_verb(verb) && !minimum_verb(verb) && exact_verb(l, n, verb))
-      add(res, "not-implemented", "%s", verb); /* optional, or its topic */
-    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n) &&
-             n < 100)
-      add(res, "minimum-command-refused", "%s", verb);
+    if (allowed_code_ok(refusal(verb, kind), g))
+      add(res, "policy-refusal", "%s:%d", verb, g);
     else if ((g == 500 || g == 501) && n + 2 > 256)
       /* RFC 5321 4.5.3.1: limits (64-octet local part, 255-octet domain,
        * 512-octet line) are minimums a server may enforce */
       add(res, "own-limit", "%s:%d", verb, g);
+    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
+      add(res, "minimum-command-refused", "%s", verb);
+    else if (rfc_verb(verb) && !minimum_verb(verb) && exact_verb(l, n, verb))
+      add(res, "not-implemented", "%s", verb); /* optional, or its topic */
     else if ((g == 500 || g == 501 || g == 555) && !odd_line(l, n))
       add(res, "valid-command-syntax-error", "%s:%d", verb, g);
     else

@@ -60,9 +60,11 @@ static size_t aggregate(const preport *rep, agg **out) {
     agg t = a[i];
     size_t j = i;
     while (j > 0) {
-      const prule *p = a[j - 1].first->rule, *q = t.first->rule;
-      if (p->verdict < q->verdict ||
-          (p->verdict == q->verdict && (size_t)(p - all) <= (size_t)(q - all)))
+      const pfind *fp = a[j - 1].first, *fq = t.first;
+      const prule *p = fp->rule, *q = fq->rule;
+      if (fp->verdict < fq->verdict ||
+          (fp->verdict == fq->verdict &&
+           (size_t)(p - all) <= (size_t)(q - all)))
         break;
       a[j] = a[j - 1];
       j--;
@@ -78,7 +80,7 @@ size_t probe_violations(const preport *rep) {
   agg *a;
   size_t n = aggregate(rep, &a);
   for (size_t i = 0; i < n; i++)
-    v += a[i].first->rule->verdict == V_VIOLATION && !a[i].first->accepted;
+    v += a[i].first->verdict == V_VIOLATION && !a[i].first->accepted;
   free(a);
   return v;
 }
@@ -131,7 +133,7 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
   for (size_t i = 0; i < rep->n; i++)
     runs[rep->r[i].status]++;
   for (size_t i = 0; i < n; i++) {
-    count[a[i].first->rule->verdict]++;
+    count[a[i].first->verdict]++;
     accepted += a[i].first->accepted;
   }
 
@@ -152,7 +154,7 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
       const pfind *f = a[i].first;
       const prule *p = f->rule;
       char cmd[700];
-      if (p->verdict != v)
+      if (f->verdict != v)
         continue;
       num++;
       if (v >= V_ADVISORY && !verbose) {
@@ -164,9 +166,9 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
       repro(cmd, sizeof cmd, rep, a[i].res);
       fprintf(out, "\n %zu. %s%s  [%s, %s]  %zu run%s\n", num, f->key,
               f->accepted ? " (accepted by the baseline)" : "", p->prop,
-              p->rfc, a[i].runs, a[i].runs == 1 ? "" : "s");
+              f->rfc, a[i].runs, a[i].runs == 1 ? "" : "s");
       fprintf(out, "    %s\n", f->what);
-      fprintf(out, "    RFC: \"%s\"\n", p->quote);
+      fprintf(out, "    RFC: \"%s\"\n", f->quote);
       fprintf(out, "    sent:      \"%s\"\n", f->sent);
       fprintf(out, "    expected:  %s\n", f->expected);
       fprintf(out, "    got:       %s\n", f->got);
@@ -229,16 +231,16 @@ int probe_report_json(const char *path, const preport *rep) {
     const pfind *fd = a[i].first;
     const prule *p = fd->rule;
     size_t ne = 0;
-    count[p->verdict]++;
+    count[fd->verdict]++;
     fprintf(f, "    {\"key\": ");
     jstr(f, fd->key);
     fprintf(f, ", \"verdict\": \"%s\", \"rule\": ",
-            probe_verdict_names[p->verdict]);
+            probe_verdict_names[fd->verdict]);
     jstr(f, p->id);
     fprintf(f, ", \"property\": \"%s\", \"rfc\": ", p->prop);
-    jstr(f, p->rfc);
+    jstr(f, fd->rfc);
     fprintf(f, ", \"sentence\": ");
-    jstr(f, p->quote);
+    jstr(f, fd->quote);
     fprintf(f, ", \"what\": ");
     jstr(f, fd->what);
     fprintf(f, ", \"fix\": ");
@@ -333,7 +335,7 @@ int probe_report_junit(const char *path, const preport *rep) {
   for (size_t i = 0; i < rep->n; i++) {
     int viol = 0;
     for (size_t k = 0; k < rep->r[i].nf; k++)
-      viol |= rep->r[i].f[k].rule->verdict == V_VIOLATION &&
+      viol |= rep->r[i].f[k].verdict == V_VIOLATION &&
               !rep->r[i].f[k].accepted;
     fails += viol;
     skips += rep->r[i].status == PR_SKIP;
@@ -357,7 +359,7 @@ int probe_report_junit(const char *path, const preport *rep) {
     }
     for (size_t k = 0; k < r->nf; k++) {
       const pfind *fd = &r->f[k];
-      int v = fd->rule->verdict;
+      int v = fd->verdict;
       if (v == V_VIOLATION && !fd->accepted) {
         fprintf(f, "<failure type=\"violation\" message=\"");
         xstr(f, fd->key);
@@ -370,9 +372,9 @@ int probe_report_junit(const char *path, const preport *rep) {
         xstr(f, fd->key);
         fprintf(f, "\n");
       }
-      xstr(f, fd->rule->rfc);
+      xstr(f, fd->rfc);
       fprintf(f, ": ");
-      xstr(f, fd->rule->quote);
+      xstr(f, fd->quote);
       fprintf(f, "\nsent: ");
       xstr(f, fd->sent);
       fprintf(f, "\nexpected: ");
@@ -422,7 +424,7 @@ int probe_baseline_write(const char *path, const preport *rep) {
              "line\n",
           rep->srv->target);
   for (size_t i = 0; i < n; i++)
-    if (a[i].first->rule->verdict <= V_DEVIATION)
+    if (a[i].first->verdict <= V_DEVIATION)
       fprintf(f, "%s\n", a[i].first->key);
   free(a);
   return fclose(f) == 0 ? 0 : -1;
