@@ -158,6 +158,34 @@ static void take_expected(const dialog *c, prun *R, punit *u) {
   R->next_exp = j;
 }
 
+/* Writes a DATA body so that every end-of-data look-alike in it (a "."
+ * after a CR or LF, followed by CR, LF or NUL, that is not CRLF "." CRLF)
+ * ends a write, with a pause after it: a server that looks for the end of
+ * data at the end of a read, not in the stream, shows it (SMTP smuggling
+ * variants at a TCP read boundary). */
+static int write_body(pconn *c, const unsigned char *p, size_t n,
+                      long long deadline) {
+  size_t from = 0;
+  for (size_t i = 1; i + 1 < n; i++) {
+    size_t end = i + 1;
+    if (p[i] != '.' || (p[i - 1] != '\r' && p[i - 1] != '\n'))
+      continue;
+    if (p[i + 1] != '\r' && p[i + 1] != '\n' && p[i + 1] != 0)
+      continue;
+    if (i >= 2 && p[i - 2] == '\r' && p[i - 1] == '\n' && i + 2 < n &&
+        p[i + 1] == '\r' && p[i + 2] == '\n')
+      continue; /* the real end */
+    while (end < n && end < i + 4 &&
+           (p[end] == '\r' || p[end] == '\n' || p[end] == 0))
+      end++;
+    if (pconn_write(c, p + from, end - from, 0, deadline) != PC_OK)
+      return -1;
+    pconn_read_some(c, pconn_now_ms() + 50); /* the pause (reads meanwhile) */
+    from = end;
+  }
+  return pconn_write(c, p + from, n - from, 0, deadline) == PC_OK ? 0 : -1;
+}
+
 static punit *add_unit(const dialog *c, prun *R, size_t start, size_t end,
                        int kind, int want) {
   punit *u;
@@ -250,8 +278,11 @@ void probe_run_case(const ptarget *t, const pserver *s, const dialog *c,
     r0 = R->sc.n;
     if (!u)
       break;
-    if (pconn_write(&R->c, c->input.p + start, pos - start, bytewise, case_end) !=
-        PC_OK)
+    if (kind == U_BODY && !bytewise && !burst) {
+      if (write_body(&R->c, c->input.p + start, pos - start, case_end) < 0)
+        R->writefail = 1;
+    } else if (pconn_write(&R->c, c->input.p + start, pos - start, bytewise,
+                           case_end) != PC_OK)
       R->writefail = 1;
     want += (size_t)replies;
     if (burst && ehlo_ok)
