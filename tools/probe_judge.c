@@ -362,14 +362,22 @@ static int situation(const char *verb, int e, const unsigned char *l,
            : e == 500 ? ALLOWED_TEXT_LINE_TOO_LONG
            : e == 554 ? ALLOWED_MESSAGE_REFUSED
                       : 0;
+  if ((e == 500 || e == 501) && !odd && n + 2 <= 512 &&
+      !(verb[0] && exact_verb(l, n, verb)))
+    /* "MAIL1 FROM:", "QUIT.": the first word is no verb at all */
+    return verb[0] == 'X' ? 0 : ALLOWED_UNKNOWN_VERB; /* X: private, 4.1.5 */
   switch (e) {
   case 500:
     return n + 2 > 512 ? ALLOWED_LINE_TOO_LONG
            : odd       ? ALLOWED_BARE_CR_LF
+           : verb[0] == 'X' ? 0
                        : ALLOWED_UNKNOWN_VERB;
   case 501:
     if (odd)
       return ALLOWED_BARE_CR_LF;
+    for (size_t i = 0; (is_mail || is_rcpt) && i + 1 < n; i++)
+      if (l[i] == '>' && l[i + 1] == ' ')
+        return ALLOWED_BAD_PARAM; /* a parameter after the path */
     if (!strcmp(verb, "HELO") || !strcmp(verb, "EHLO"))
       return ALLOWED_HELO_BAD_ARGS;
     if (!strcmp(verb, "DATA") || !strcmp(verb, "RSET") ||
@@ -487,7 +495,7 @@ static int is_sequence(int sit) {
  * (oracle/allowed.h).  Returns 1 when the session state may now
  * differ. */
 static int classify(presult *res, const pserver *s, const unsigned char *l,
-                    size_t n, int e, int g, int kind) {
+                    size_t n, int e, int g, int kind, int ehlo) {
   char verb[16];
   int sit;
   probe_verb(l, n, verb, sizeof verb);
@@ -506,7 +514,7 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     return is_fail(e) != is_fail(g); /* another code the RFCs allow */
   if (is_fail(e) && is_fail(g)) {
     const allowed_situation *a = allowed_get(sit);
-    if (e == 421) {
+    if (e == 421 && sit != ALLOWED_BDAT_MALFORMED) {
       add(res, "error-budget", "");
       return 0;
     }
@@ -529,6 +537,11 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   if (is_fail(e)) { /* the server accepts what smtpp refuses */
     if (sit == ALLOWED_MAIL_BEFORE_EHLO)
       add(res, "mail-before-helo-accepted", "");
+    else if (!ehlo && (sit == ALLOWED_BDAT_NO_RECIPIENT ||
+                       sit == ALLOWED_AUTH_IN_TRANSACTION))
+      /* an extension command in a HELO session: smtpp refuses it, the
+       * RFCs do not oblige the server to (lenient) */
+      add(res, "lenient-syntax", "%s:%d", verb, e);
     else if (sit == ALLOWED_MAIL_SIZE_EXCEEDED && size_over(l, n, s)) {
       add(res, "size-over-max-accepted", "");
       by_situation(res, sit, -1);
@@ -866,11 +879,24 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       else if (bare_in(p, n, '\r'))
         rule = "bare-cr-line-end";
       else if (!diverged && u->kind != U_PARTIAL &&
-               !(c->expect_closed && u->e0 >= c->nexpect))
+               !(c->expect_closed && u->e1 >= c->nexpect))
         rule = "extra-reply"; /* (a server may go on where smtpp closes) */
       if (rule) {
+        size_t from = u->start;
         add(res, rule, "%s", !strcmp(rule, "smuggling") ? la : "");
-        evidence(c, R, u->start, u->end, exp, u->r0 + ne);
+        if (!strcmp(rule, "smuggling")) /* show from just before it */
+          for (size_t q = u->start + 1; q + 1 < u->end; q++)
+            if (c->input.p[q] == '.' &&
+                (c->input.p[q - 1] == '\r' || c->input.p[q - 1] == '\n') &&
+                (c->input.p[q + 1] == '\r' || c->input.p[q + 1] == '\n' ||
+                 c->input.p[q + 1] == 0) &&
+                !(q >= u->start + 2 && c->input.p[q - 2] == '\r' &&
+                  c->input.p[q - 1] == '\n' && c->input.p[q + 1] == '\r' &&
+                  q + 2 < u->end && c->input.p[q + 2] == '\n')) {
+              from = q > u->start + 8 ? q - 8 : u->start;
+              break;
+            }
+        evidence(c, R, from, u->end, exp, u->r0 + ne);
         if (cur) {
           size_t o = (size_t)snprintf(cur->got, sizeof cur->got,
                                       "%zu replies:", ng);
@@ -912,7 +938,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
         diverged = 1;
       } else {
         diverged = classify(res, s, c->input.p + a, b - a, e, g,
-                            body ? U_BODY : u->kind);
+                            body ? U_BODY : u->kind, probe_case_ehlo(c));
       }
       snprintf(exp, sizeof exp, "%03d%s%s (smtpp)", e,
                c->expect[e0 + i].enh[0] && strcmp(c->expect[e0 + i].enh, "-")
