@@ -27,6 +27,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "probe_fuzz.h"
 
+#include "fuzz_config.h"
+
 #include "bbuf.h"
 #include "cli.h"
 #include "dialogfile.h"
@@ -236,8 +238,12 @@ static size_t seeds_from_dir(const char *dir, seed *s, size_t n,
         bbuf_add(&b, buf, r);
       fclose(f);
     }
-    if (n < max && b.len > 4 && b.len <= SEED_FILE_MAX) {
-      bbuf_erase(&b, 0, 4);
+    if (n < max && b.len > FUZZ_SELECTOR && b.len <= SEED_FILE_MAX) {
+      /* the one decoder of the fuzz_session layout (fuzz/fuzz_config.h):
+       * the selector and the split points are not client bytes */
+      fuzz_setup fs;
+      if (fuzz_select(b.p, b.len, &fs))
+        bbuf_erase(&b, 0, (size_t)(fs.in - b.p));
       s[n].b = b;
       snprintf(s[n].name, sizeof s[n].name, "session/%s", names[i]);
       n++;
