@@ -948,8 +948,33 @@ static void ddmin(mini *mi, bbuf *cur, int lines) {
 /* Findings and reports                                                */
 /* ------------------------------------------------------------------ */
 
+/* The verdict of a signature, in the classes of the suite (probe.h):
+ * what the RFCs forbid whatever the server's choices is a violation
+ * (framing on a bare CR/LF or an end-of-data look-alike, RFC 5321 2.3.8
+ * and 4.1.1.4; a malformed reply line, 4.2 and 4.5.3.1.5; a reply after
+ * 221/421, 4.1.1.10; 221 to anything but QUIT, 3.8); one reply more than
+ * commands is one only when the server offers PIPELINING (the session
+ * comes in one burst, RFC 2920 3); a class difference is smtpp's choice
+ * against the server's: accepting what smtpp refuses is an advisory,
+ * refusing what smtpp accepts, a close with 421, a drop or a bound is
+ * inconclusive here (the suite judges those situations). */
+static int fuzz_verdict(const char *sig, const pserver *srv) {
+  if (!strncmp(sig, "framing:", 8) || !strncmp(sig, "P2 ", 3) ||
+      !strncmp(sig, "P3 ", 3))
+    return V_VIOLATION;
+  if (strstr(sig, "got 221 (close)") && strncmp(sig, "QUIT ", 5))
+    return V_VIOLATION;
+  if (!strncmp(sig, "extra ", 6))
+    return (srv->ext & SMTPP_EXT_PIPELINING) ? V_VIOLATION : V_INCONCLUSIVE;
+  if (strstr(sig, "exp 5xx got 2xx") || strstr(sig, "exp 5xx got 3xx") ||
+      strstr(sig, "exp 4xx got 2xx"))
+    return V_ADVISORY;
+  return V_INCONCLUSIVE;
+}
+
 typedef struct finding {
   char sig[SIG_LEN];
+  int verdict; /* V_* (fuzz_verdict) */
   uint64_t count;
   uint64_t first_iter;
   char seed_name[160];
@@ -1175,6 +1200,7 @@ static int write_json(const char *path, const fctx *x, const finding *fd,
     replay_cmd(x->o, fd[i].path, rc, sizeof rc);
     fprintf(f, "%s\n    {\"signature\": ", i ? "," : "");
     json_str(f, fd[i].sig);
+    fprintf(f, ", \"verdict\": \"%s\"", probe_verdict_names[fd[i].verdict]);
     fprintf(f, ", \"count\": %llu, \"first_session\": %llu, \"seed_file\": ",
             (unsigned long long)fd[i].count,
             (unsigned long long)fd[i].first_iter);
@@ -1274,7 +1300,7 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
                const dialog *cases, size_t ncases) {
   static fctx x;
   seed *seeds;
-  size_t nseeds = 0, nd, nfd = 0;
+  size_t nseeds = 0, nd, nfd = 0, nviolations = 0;
   tok *dict = NULL;
   finding *fd;
   char dict_from[4400], outdir[4096];
@@ -1387,6 +1413,7 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
         continue;
       f = &fd[nfd++];
       snprintf(f->sig, sizeof f->sig, "%s", ss.s[k]);
+      f->verdict = fuzz_verdict(f->sig, srv);
       f->count = 1;
       f->first_iter = it;
       snprintf(f->seed_name, sizeof f->seed_name, "%s", sd->name);
@@ -1432,12 +1459,13 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   if (nfd == 0) {
     printf("no disagreement\n");
   } else {
-    printf("\n%-3s %-42s %6s  %s\n", "#", "signature", "count",
-           "reproducer (octets)");
+    printf("\n%-3s %-12s %-42s %6s  %s\n", "#", "verdict", "signature",
+           "count", "reproducer (octets)");
     for (size_t i = 0; i < nfd; i++) {
       char rc[9000];
       replay_cmd(o, fd[i].path, rc, sizeof rc);
-      printf("%-3zu %-42s %6llu  %s (%zu from %zu%s)\n", i + 1, fd[i].sig,
+      printf("%-3zu %-12s %-42s %6llu  %s (%zu from %zu%s)\n", i + 1,
+             probe_verdict_names[fd[i].verdict], fd[i].sig,
              (unsigned long long)fd[i].count, fd[i].path, fd[i].min_len,
              fd[i].orig_len, fd[i].reproduced ? "" : ", flaky");
       printf("    smtpp:  %s\n    server: %s\n    replay: %s\n",
@@ -1448,6 +1476,10 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   if (o->json && write_json(o->json, &x, fd, nfd, it, agree, dict_from,
                             nseeds) < 0)
     fprintf(stderr, "smtpp probe: cannot write %s\n", o->json);
+  for (size_t i = 0; i < nfd; i++)
+    nviolations += fd[i].verdict == V_VIOLATION;
+  printf("violations: %zu of %zu signatures%s\n", nviolations, nfd,
+         nviolations ? " (exit status 1)" : "");
 
   for (size_t i = 0; i < nseeds; i++)
     bbuf_free(&seeds[i].b);
@@ -1458,7 +1490,8 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   bbuf_free(&x.sraw);
   rl_free(&x.m);
   rl_free(&x.sv);
-  return nfd ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+  /* only violations fail the run (probe.h) */
+  return nviolations ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */
