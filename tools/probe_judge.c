@@ -362,7 +362,7 @@ static int situation(const char *verb, int e, const unsigned char *l,
            : e == 500 ? ALLOWED_TEXT_LINE_TOO_LONG
            : e == 554 ? ALLOWED_MESSAGE_REFUSED
                       : 0;
-  if ((e == 500 || e == 501) && !odd && n + 2 <= 512 &&
+  if ((e == 500 || e == 501 || e == 421) && !odd && n + 2 <= 512 &&
       !(verb[0] && exact_verb(l, n, verb)))
     /* "MAIL1 FROM:", "QUIT.": the first word is no verb at all */
     return verb[0] == 'X' ? 0 : ALLOWED_UNKNOWN_VERB; /* X: private, 4.1.5 */
@@ -528,6 +528,10 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     }
     add(res, "code-not-allowed", "%s:%d", a->name, g);
     by_situation(res, sit, -1);
+    if (sit == ALLOWED_BDAT_MALFORMED && (g == 500 || g == 501))
+      /* refused and read on: no close to break RFC 5321 3.8, but the
+       * chunk's octets may now run as commands (RFC 3030 2) */
+      by_situation(res, sit, V_DEVIATION);
     if (cur && cur->verdict == V_VIOLATION && allowed_code_ok(refusal(verb, kind), g))
       /* the code the RFC prescribes here is one of the usual refusals
        * too (4.3.2): a policy may have answered first */
@@ -557,6 +561,9 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     return 1;
   }
   if (is_fail(g)) { /* the server refuses what smtpp accepts */
+    if ((g == 500 || g == 501) && kind != U_BODY && verb[0] &&
+        !exact_verb(l, n, verb))
+      return 1; /* "NOOP<HT>x": no verb SP argument; smtpp's leniency */
     if (allowed_code_ok(refusal(verb, kind), g))
       add(res, "policy-refusal", "%s:%d", verb, g);
     else if ((g == 500 || g == 501) && n + 2 > 256)
@@ -815,6 +822,12 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
             (after == '\n' || after == '\r' || after == 'E'))
           bare = before;
       }
+      /* a QUIT line right after a CRLF (also inside a chunk that the
+       * server may have read as commands after refusing its BDAT) */
+      for (size_t p = u->start; p + 6 <= u->end && !quit; p++)
+        quit = (p == u->start || (p >= 2 && c->input.p[p - 2] == '\r' &&
+                                  c->input.p[p - 1] == '\n')) &&
+               !strncasecmp((const char *)c->input.p + p, "QUIT\r\n", 6);
       /* the commands of the unit (BDAT chunks and bodies skipped) */
       for (size_t k = 0, prev = (size_t)-1; k < 1000 && !quit; k++) {
         size_t a, b;
@@ -879,7 +892,10 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       else if (bare_in(p, n, '\r'))
         rule = "bare-cr-line-end";
       else if (!diverged && u->kind != U_PARTIAL &&
-               !(c->expect_closed && u->e1 >= c->nexpect))
+               !(c->expect_closed && u->e1 >= c->nexpect) &&
+               !(u->kind == U_BDAT && is_fail(sc->r[u->r0].code)))
+        /* (after refusing a BDAT line a server may read the chunk as
+         * commands: it cannot know the chunk is one, RFC 3030 2) */
         rule = "extra-reply"; /* (a server may go on where smtpp closes) */
       if (rule) {
         size_t from = u->start;
