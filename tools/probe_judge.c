@@ -401,8 +401,20 @@ static int situation(const char *verb, int e, const unsigned char *l,
     return !strcmp(verb, "AUTH")   ? ALLOWED_AUTH_MECH_UNKNOWN
            : !strcmp(verb, "HELP") ? ALLOWED_HELP_UNKNOWN_TOPIC
                                    : ALLOWED_PARAM_VALUE_NOT_IMPL;
-  case 555:
+  case 555: {
+    /* a parameter some RFC defines (RFC 1870, 6152, 6531, 3461, 4954):
+     * known, but not offered here or with a value not implemented */
+    static const char *const known[] = {" SIZE=", " BODY=", " SMTPUTF8",
+                                        " RET=", " ENVID=", " NOTIFY=",
+                                        " ORCPT=", " AUTH="};
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+      size_t kl = strlen(known[k]);
+      for (size_t i = 0; i + kl <= n; i++)
+        if (!strncasecmp((const char *)l + i, known[k], kl))
+          return ALLOWED_PARAM_VALUE_NOT_IMPL;
+    }
     return ALLOWED_UNKNOWN_PARAM;
+  }
   case 552:
     return is_mail ? ALLOWED_MAIL_SIZE_EXCEEDED : 0;
   case 452:
@@ -528,6 +540,10 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     }
     add(res, "code-not-allowed", "%s:%d", a->name, g);
     by_situation(res, sit, -1);
+    if (e == 503 && (g == 500 || g == 501))
+      /* a syntax error found before the sequence error: the RFCs set no
+       * order between the two checks (smtpp's is PROTOCOL.md's) */
+      by_situation(res, sit, V_ADVISORY);
     if (sit == ALLOWED_BDAT_MALFORMED && (g == 500 || g == 501))
       /* refused and read on: no close to break RFC 5321 3.8, but the
        * chunk's octets may now run as commands (RFC 3030 2) */
