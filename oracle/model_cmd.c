@@ -195,7 +195,28 @@ static void auth(M *m, const uint8_t *a, size_t n) {
     m_error(m, SMTPP_ERR_AUTH_BASE64, 0); /* RFC 4954 4: 501 5.5.2 */
     return;
   }
+  if (sp == n) { /* RFC 4954 4: no initial response, an empty challenge */
+    m->saved_state = m->state;
+    m->state = SMTPP_ST_AUTH_RESPONSE;
+    m_reply(m, 334, NULL, 0, P3);
+    return;
+  }
   m_reply(m, 535, "5.7.8", 0, P3); /* the default: refuse */
+}
+
+/* A line after 334 (RFC 4954 4): "*" cancels, else base64 (empty is an
+ * empty response); the default refuses it.  Over the buffer: 500 5.5.6. */
+static void auth_response(M *m, const uint8_t *l, size_t n, int too_long) {
+  m->state = m->saved_state;
+  m->verb = SMTPP_VERB_AUTH;
+  if (too_long)
+    m_error(m, SMTPP_ERR_AUTH_TOO_LONG, 0);
+  else if (n == 1 && l[0] == '*')
+    m_error(m, SMTPP_ERR_AUTH_CANCELLED, 0);
+  else if (!m_base64_ok(l, n, 0))
+    m_error(m, SMTPP_ERR_AUTH_BASE64, 0);
+  else
+    m_reply(m, 535, "5.7.8", 0, P3);
 }
 
 /* VRFY/EXPN SP String [SP "SMTPUTF8"]: UTF-8 and the parameter when
@@ -256,6 +277,10 @@ static int bdat_refused(M *m, const uint8_t *l, size_t n, size_t e,
 
 /* l, n: the line, or the first MODEL_LINE_BUF octets of an over-long one */
 void m_command(M *m, const uint8_t *l, size_t n, int too_long) {
+  if (m->state == SMTPP_ST_AUTH_RESPONSE) {
+    auth_response(m, l, n, too_long);
+    return;
+  }
   size_t e = n, vlen;
   if ((m->cfg->lenient & SMTPP_LENIENT_TRAILING_SP) && !too_long)
     while (e > 0 && l[e - 1] == ' ')

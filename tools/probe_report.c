@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "probe.h"
 
+#include "esc.h"
 #include "replycodes.h"
 
 #include <smtpp/smtpp.h>
@@ -195,20 +196,6 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
     fprintf(out, "(-v shows every run and the evidence of each advisory)\n");
 }
 
-/* JSON string with every non-printable octet escaped. */
-static void jstr(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; s && *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20 || ch > 0x7e)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
-}
 
 int probe_report_json(const char *path, const preport *rep) {
   FILE *f = fopen(path, "w");
@@ -220,11 +207,11 @@ int probe_report_json(const char *path, const preport *rep) {
   n = aggregate(rep, &a);
   fprintf(f, "{\n  \"tool\": \"smtpp probe %s\",\n  \"server\": {\"target\": ",
           SMTPP_VERSION_STRING);
-  jstr(f, rep->srv->target);
+  esc_json_put(f, rep->srv->target);
   fprintf(f, ", \"greeting\": ");
-  jstr(f, rep->srv->greeting);
+  esc_json_put(f, rep->srv->greeting);
   fprintf(f, ", \"ehlo\": ");
-  jstr(f, rep->srv->keywords);
+  esc_json_put(f, rep->srv->keywords);
   fprintf(f, ", \"size\": %llu},\n  \"run_ms\": %lld,\n  \"findings\": [\n",
           (unsigned long long)rep->srv->size, rep->ms);
   for (size_t i = 0; i < n; i++) {
@@ -233,18 +220,18 @@ int probe_report_json(const char *path, const preport *rep) {
     size_t ne = 0;
     count[fd->verdict]++;
     fprintf(f, "    {\"key\": ");
-    jstr(f, fd->key);
+    esc_json_put(f, fd->key);
     fprintf(f, ", \"verdict\": \"%s\", \"rule\": ",
             probe_verdict_names[fd->verdict]);
-    jstr(f, p->id);
+    esc_json_put(f, p->id);
     fprintf(f, ", \"property\": \"%s\", \"rfc\": ", p->prop);
-    jstr(f, fd->rfc);
+    esc_json_put(f, fd->rfc);
     fprintf(f, ", \"sentence\": ");
-    jstr(f, fd->quote);
+    esc_json_put(f, fd->quote);
     fprintf(f, ", \"what\": ");
-    jstr(f, fd->what);
+    esc_json_put(f, fd->what);
     fprintf(f, ", \"fix\": ");
-    jstr(f, p->fix);
+    esc_json_put(f, p->fix);
     fprintf(f, ", \"accepted\": %s, \"runs\": %zu,\n     \"evidence\": [",
             fd->accepted ? "true" : "false", a[i].runs);
     for (size_t r = 0; r < rep->n; r++)
@@ -255,20 +242,20 @@ int probe_report_json(const char *path, const preport *rep) {
           continue;
         repro(cmd, sizeof cmd, rep, &rep->r[r]);
         fprintf(f, "%s\n       {\"dialog\": ", ne++ ? "," : "");
-        jstr(f, rep->r[r].c->name);
+        esc_json_put(f, rep->r[r].c->name);
         fprintf(f, ", \"mode\": \"%s\", \"sent\": ",
                 probe_mode_names[rep->r[r].mode]);
-        jstr(f, e->sent);
+        esc_json_put(f, e->sent);
         fprintf(f, ", \"expected\": ");
-        jstr(f, e->expected);
+        esc_json_put(f, e->expected);
         fprintf(f, ", \"got\": ");
-        jstr(f, e->got);
+        esc_json_put(f, e->got);
         fprintf(f, ", \"transcript\": {\"smtpp\": ");
-        jstr(f, rep->r[r].exp_all);
+        esc_json_put(f, rep->r[r].exp_all);
         fprintf(f, ", \"server\": ");
-        jstr(f, rep->r[r].got_all);
+        esc_json_put(f, rep->r[r].got_all);
         fprintf(f, "}, \"reproduce\": ");
-        jstr(f, cmd);
+        esc_json_put(f, cmd);
         fputc('}', f);
       }
     fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
@@ -277,11 +264,11 @@ int probe_report_json(const char *path, const preport *rep) {
   for (size_t i = 0; i < rep->n; i++) {
     const presult *r = &rep->r[i];
     fprintf(f, "    {\"dialog\": ");
-    jstr(f, r->c->name);
+    esc_json_put(f, r->c->name);
     fprintf(f, ", \"title\": ");
-    jstr(f, r->c->title);
+    esc_json_put(f, r->c->title);
     fprintf(f, ", \"rfc\": ");
-    jstr(f, r->c->rfc);
+    esc_json_put(f, r->c->rfc);
     fprintf(f, ", \"mode\": \"%s\", \"result\": \"%s\", \"worst\": \"%s\"",
             probe_mode_names[r->mode],
             r->status == PR_PASS   ? "clean"
@@ -291,10 +278,10 @@ int probe_report_json(const char *path, const preport *rep) {
     fprintf(f, ", \"findings\": [");
     for (size_t k = 0; k < r->nf; k++) {
       fprintf(f, "%s", k ? ", " : "");
-      jstr(f, r->f[k].key);
+      esc_json_put(f, r->f[k].key);
     }
     fprintf(f, "], \"detail\": ");
-    jstr(f, r->detail);
+    esc_json_put(f, r->detail);
     fprintf(f, ", \"ms\": %ld}%s\n", r->ms, i + 1 < rep->n ? "," : "");
   }
   fprintf(f, "  ],\n  \"totals\": {");
