@@ -499,6 +499,8 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
           set_events(sv, c, 0);
           return;
         }
+        if (smtpp_decision_pending(&c->s) == 1) /* no policy: defaults */
+          (void)smtpp_decide_default(&c->s);
         if (ev.type == SMTPP_EV_CLOSE) {
           c->closing = 1;
           break;
@@ -559,6 +561,7 @@ static void on_written(server *sv, conn *c) {
   if (c->msg.result == 0) {
     sv->n_msgs++;
     c->n_msgs++;
+    (void)smtpp_decide_default(&c->s); /* 250: the session was paused */
     log_message(sv, c, 250, c->msg_size, NULL);
   } else {
     sv->n_failed++;

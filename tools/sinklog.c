@@ -72,7 +72,7 @@ static int key(sinklog_line *l, const char *k, size_t extra) {
 sinklog_line *sinklog_begin(const char *event) {
   struct timespec ts;
   struct tm tm;
-  char t[40];
+  char t[96]; /* room for any int the compiler can imagine in each field */
 
   if (log_format == SINKLOG_NONE)
     return NULL;
@@ -85,7 +85,7 @@ sinklog_line *sinklog_begin(const char *event) {
   gmtime_r(&ts.tv_sec, &tm);
   snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+           tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000) % 1000);
   if (l->json) {
     raws(l, "{\"time\":\"");
     raws(l, t);
