@@ -43,7 +43,7 @@ prefix=$tmp/prefix
 pc=$(find "$prefix" -name smtpp.pc -print -quit)
 [ -n "$pc" ] || fail "smtpp.pc not installed"
 libdir=$(dirname "$(dirname "$pc")")
-for f in include/smtpp/smtpp.h; do
+for f in include/smtpp/smtpp.h share/doc/smtpp/LICENSE; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
 # SONAME: libsmtpp.so.MAJOR.MINOR while MAJOR is 0 (parser/CMakeLists.txt).
@@ -54,6 +54,10 @@ for f in libsmtpp.a libsmtpp.so "$soname" cmake/smtpp/smtppConfig.cmake \
          cmake/smtpp/smtppConfigVersion.cmake cmake/smtpp/smtppTargets.cmake; do
   [ -e "$libdir/$f" ] || fail "$libdir/$f not installed"
 done
+# The licence, as an SPDX identifier, in both package metadata files.
+grep -qx 'License: MIT' "$libdir/pkgconfig/smtpp.pc" || fail "smtpp.pc has no 'License: MIT'"
+grep -qx 'set(smtpp_LICENSE "MIT")' "$libdir/cmake/smtpp/smtppConfig.cmake" ||
+  fail "smtppConfig.cmake does not set smtpp_LICENSE to MIT"
 if command -v readelf >/dev/null; then
   readelf -d "$libdir/libsmtpp.so" | grep -qF "Library soname: [$soname]" ||
     fail "SONAME of libsmtpp.so is not $soname"

@@ -224,6 +224,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         smtpp_event ev;
         memset(&ev, 0, sizeof ev);
         /* opcode bit 3: a host that wants no events (ev == NULL) */
+        /* a host without events may still find a decision pending that
+         * an earlier call left undecided (a refused or asynchronous one) */
+        int was_pending = smtpp_decision_pending(&s) == 1;
         int rc = smtpp_feed(&s, len ? in : NULL, len, &used,
                             (op & 0x08) ? NULL : &ev);
         if ((op & 0x08) && rc == SMTPP_EVENT)
@@ -240,8 +243,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           FUZZ_FAIL("smtpp_feed returned %d", rc);
         /* (with ev == NULL too, if an earlier feed left one pending) */
         if (rc == SMTPP_PAUSED &&
-            (used != 0 || smtpp_decision_pending(&s) != 1))
-          FUZZ_FAIL("PAUSED with %zu consumed or nothing pending", used);
+            (used != 0 || ((op & 0x08) && !was_pending) ||
+             smtpp_decision_pending(&s) != 1))
+          FUZZ_FAIL("PAUSED with %zu consumed / no ev / nothing pending",
+                    used);
         if (rc == SMTPP_EVENT && ev.type == SMTPP_EV_STARTTLS &&
             used != len)
           FUZZ_FAIL("STARTTLS left %zu plaintext octets to the host",
@@ -321,6 +326,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_FAIL("a name lookup returned NULL for %d", v);
       (void)smtpp_err_code(v);
       (void)smtpp_version();
+      /* extension and leniency names: a known bit's name maps back to it
+       * (any case), anything else has none; unknown names map to 0 */
+      uint32_t bit = 1u << (k & 31);
+      const char *en = smtpp_ext_name(bit), *ln = smtpp_lenient_name(bit);
+      if ((en && smtpp_ext_bit(en) != bit) || (ln && smtpp_lenient_bit(ln) != bit) ||
+          smtpp_ext_name(bit | 1u << ((k + 1) & 31)) != NULL ||
+          smtpp_ext_bit(NULL) != 0 || smtpp_lenient_bit("") != 0 ||
+          smtpp_ext_bit("pipelining") != SMTPP_EXT_PIPELINING ||
+          smtpp_event_name(v) == NULL)
+        FUZZ_FAIL("extension/leniency/event names do not round-trip for %d", k);
       if (k & 1) {
         /* NULL where a pointer is required: -SMTPP_ERR_NULL_ARG, no crash */
         size_t used, len;

@@ -310,7 +310,7 @@ typedef struct smtpp_session {
   uint8_t tls_active;
   uint8_t authenticated;
   uint8_t mail_utf8;       /* MAIL had SMTPUTF8 */
-  uint8_t pend_verb;       /* VRFY or EXPN while that decision pends */
+  uint8_t auth_await;      /* AUTH without initial response pends */
   uint8_t pend_utf8;       /* MAIL SMTPUTF8 while that decision pends */
   uint8_t saved_state;     /* state to return to (AUTH, refused BDAT) */
   int16_t fatal;           /* sticky error (smtpp_err), 0 if none */
