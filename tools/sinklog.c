@@ -72,7 +72,7 @@ static int key(sinklog_line *l, const char *k, size_t extra) {
 sinklog_line *sinklog_begin(const char *event) {
   struct timespec ts;
   struct tm tm;
-  char t[40];
+  char t[96]; /* room for any int in every field: gcc -Wformat-truncation */
 
   if (log_format == SINKLOG_NONE)
     return NULL;
