@@ -43,13 +43,17 @@ prefix=$tmp/prefix
 pc=$(find "$prefix" -name smtpp.pc -print -quit)
 [ -n "$pc" ] || fail "smtpp.pc not installed"
 libdir=$(dirname "$(dirname "$pc")")
-for f in include/smtpp/smtpp.h; do
+for f in include/smtpp/smtpp.h share/doc/smtpp/LICENSE; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
 for f in libsmtpp.a libsmtpp.so libsmtpp.so.0 cmake/smtpp/smtppConfig.cmake \
          cmake/smtpp/smtppConfigVersion.cmake cmake/smtpp/smtppTargets.cmake; do
   [ -e "$libdir/$f" ] || fail "$libdir/$f not installed"
 done
+# The licence, as an SPDX identifier, in both package metadata files.
+grep -qx 'License: MIT' "$libdir/pkgconfig/smtpp.pc" || fail "smtpp.pc has no 'License: MIT'"
+grep -qx 'set(smtpp_LICENSE "MIT")' "$libdir/cmake/smtpp/smtppConfig.cmake" ||
+  fail "smtppConfig.cmake does not set smtpp_LICENSE to MIT"
 if command -v readelf >/dev/null; then
   readelf -d "$libdir/libsmtpp.so" | grep -q 'SONAME.*\[libsmtpp\.so\.0\]' ||
     fail "SONAME of libsmtpp.so is not libsmtpp.so.0"

@@ -317,6 +317,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_FAIL("a name lookup returned NULL for %d", v);
       (void)smtpp_err_code(v);
       (void)smtpp_version();
+      /* extension and leniency names: a known bit's name maps back to it
+       * (any case), anything else has none; unknown names map to 0 */
+      uint32_t bit = 1u << (k & 31);
+      const char *en = smtpp_ext_name(bit), *ln = smtpp_lenient_name(bit);
+      if ((en && smtpp_ext_bit(en) != bit) || (ln && smtpp_lenient_bit(ln) != bit) ||
+          smtpp_ext_name(bit | 1u << ((k + 1) & 31)) != NULL ||
+          smtpp_ext_bit(NULL) != 0 || smtpp_lenient_bit("") != 0 ||
+          smtpp_ext_bit("pipelining") != SMTPP_EXT_PIPELINING ||
+          smtpp_event_name(v) == NULL)
+        FUZZ_FAIL("extension/leniency/event names do not round-trip for %d", k);
       if (k & 1) {
         /* NULL where a pointer is required: -SMTPP_ERR_NULL_ARG, no crash */
         size_t used, len;

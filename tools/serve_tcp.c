@@ -241,6 +241,7 @@ static void log_counters(server *sv, const char *event) {
   sinklog_u64(l, "accepted", sv->n_msgs);
   sinklog_u64(l, "rejected", sv->n_rejected_msgs);
   sinklog_u64(l, "failed", sv->n_failed);
+  sinklog_u64(l, "log_dropped", sinklog_dropped());
   sinklog_end(l);
 }
 
@@ -995,7 +996,7 @@ static int setup(server *sv) {
     fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
     return CLI_EXIT_FAIL;
   }
-  if (sv->delivery != DELIVER_DISCARD) {
+  if (sv->delivery != DELIVER_DISCARD || sinklog_enabled()) {
     sv->wfd = writer_start(sv->max_conn);
     if (sv->wfd < 0)
       return CLI_EXIT_FAIL;
