@@ -7,10 +7,10 @@
  *   WRITE   replies wait for the socket (EPOLLOUT); input the parser could
  *           not take yet waits in the connection's pend buffer
  *   DISK    its message is with the writer thread (writer.h): the socket is
- *           out of epoll, unfed input waits in pend, no reply is pulled
- *           (smtpp_out_buf() would apply the default 250 before the message
- *           is durable) and no timeout applies; the writer's eventfd brings
- *           it back
+ *           out of epoll, unfed input waits in pend, the end-of-message
+ *           decision stays pending (the session is paused: no 250 can go
+ *           out before the message is durable) and no timeout applies; the
+ *           writer's eventfd brings it back
  *   LINGER  the session is over and its replies are written; our side is
  *           shut down and input is read and dropped until EOF or a short
  *           timeout, so the peer is not reset (a reset can destroy the last

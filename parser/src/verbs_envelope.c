@@ -52,7 +52,9 @@ static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
   if (ext & SMTPP_EXT_SIZE) {
     /* "SIZE" SP number (RFC 1870 4); 0 = no fixed maximum. */
     uint64_t v = s->cfg->max_message_size;
-    char digits[20];
+    char digits[20]; /* UINT64_MAX = 18446744073709551615: 20 digits */
+    _Static_assert(sizeof buf >= sizeof size_kw + sizeof digits,
+                   "SIZE line: keyword, 20 digits, NUL");
     int d = 0;
     do {
       digits[d++] = (char)('0' + v % 10);
