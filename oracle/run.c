@@ -97,8 +97,11 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
         break;
       }
       p += used;
-      if (rc == SMTPP_EVENT)
+      if (rc == SMTPP_EVENT) {
         oracle_trace_event(t, &ev);
+        if (ev.flags & SMTPP_EVF_DECIDABLE) /* no policy: the defaults */
+          (void)smtpp_decide_default(s);
+      }
       drain(s, t);
       if (rc == SMTPP_CLOSED || rc < 0) {
         t->closed = 1;

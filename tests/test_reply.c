@@ -302,6 +302,8 @@ static void test_decide_text(void **state) {
         ev.verb == SMTPP_VERB_MAIL) {
       assert_int_equal(smtpp_decide(&g_s, 550, "5.7.1", text), 0);
       decided = 1;
+    } else if (rc == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE)) {
+      assert_int_equal(smtpp_decide_default(&g_s), 0);
     }
     if (rc == SMTPP_NEED_MORE && off == len) break;
   }

@@ -394,6 +394,8 @@ static void discard_file(const deliver_file *f) {
 void deliver_set_wake(void (*wake)(void)) { F.wake = wake; }
 
 int deliver_writer_has_work(void) {
+  if (D.cfg.kind == DELIVER_DISCARD)
+    return 0;
   pthread_mutex_lock(&F.mu);
   int r = F.gone_len > 0 || (F.nspare < SPARE_MAX / 2 && !F.create_failed);
   pthread_mutex_unlock(&F.mu);

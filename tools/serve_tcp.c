@@ -241,6 +241,7 @@ static void log_counters(server *sv, const char *event) {
   sinklog_u64(l, "accepted", sv->n_msgs);
   sinklog_u64(l, "rejected", sv->n_rejected_msgs);
   sinklog_u64(l, "failed", sv->n_failed);
+  sinklog_u64(l, "log_dropped", sinklog_dropped());
   sinklog_end(l);
 }
 
@@ -499,6 +500,8 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
           set_events(sv, c, 0);
           return;
         }
+        if (smtpp_decision_pending(&c->s) == 1) /* no policy: defaults */
+          (void)smtpp_decide_default(&c->s);
         if (ev.type == SMTPP_EV_CLOSE) {
           c->closing = 1;
           break;
@@ -559,6 +562,7 @@ static void on_written(server *sv, conn *c) {
   if (c->msg.result == 0) {
     sv->n_msgs++;
     c->n_msgs++;
+    (void)smtpp_decide_default(&c->s); /* 250: the session was paused */
     log_message(sv, c, 250, c->msg_size, NULL);
   } else {
     sv->n_failed++;
@@ -992,7 +996,7 @@ static int setup(server *sv) {
     fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
     return CLI_EXIT_FAIL;
   }
-  if (sv->delivery != DELIVER_DISCARD) {
+  if (sv->delivery != DELIVER_DISCARD || sinklog_enabled()) {
     sv->wfd = writer_start(sv->max_conn);
     if (sv->wfd < 0)
       return CLI_EXIT_FAIL;

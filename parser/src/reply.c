@@ -95,6 +95,30 @@ static const struct {
 #undef XX
 };
 
+void smtpp_reply(smtpp_session *s, int code, const char *enh,
+                 const char *text) {
+  smtpp_reply_more(s, code, enh, text, 0);
+}
+
+void smtpp_reply_more(smtpp_session *s, int code, const char *enh,
+                      const char *text, int more) {
+  if ((code >= 300 && code < 400) || !smtpp_use_enh(s))
+    enh = NULL; /* RFC 3463 2: no 3.x.x class */
+  (void)smtpp_reply_own(s, code, enh, text, strlen(text), more);
+}
+
+void smtpp_hostname_reply(smtpp_session *s, int code, const char *enh,
+                          const char *suffix) {
+  char t[255 + 24]; /* a Domain (smtpp_config_ok) and a short suffix */
+  const char *h = smtpp_hostname(s);
+  size_t n = smtpp_bounded_len(h, 255);
+  size_t k = smtpp_bounded_len(suffix, 23);
+  memcpy(t, h, n);
+  memcpy(t + n, suffix, k);
+  t[n + k] = '\0';
+  smtpp_reply(s, code, enh, t);
+}
+
 int smtpp_reply_err(smtpp_session *s, int err, int verb) {
   if (err <= 0 || err >= SMTPP_ERR__COUNT || smtpp_err_code(err) == 0)
     err = SMTPP_ERR_MSG_FAILED;
