@@ -468,7 +468,6 @@ int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
   m->matching = D.cfg.kind == DELIVER_MBOX;
   m->from_k = 0;
   m->gt = 0;
-  m->body_octets = 0;
   if (len > sizeof m->sender)
     len = sizeof m->sender;
   memcpy(m->sender, sender, len);
@@ -624,14 +623,14 @@ static void body(stage *g, deliver_msg *m, const unsigned char *p, size_t n) {
   }
 }
 
-void deliver_body(deliver_msg *m, const void *p, size_t n) {
-  m->body_octets += n;
+void deliver_body(deliver_msg *m, const void *p, size_t n, int over_size) {
   if (!storing(m))
     return;
   /* RFC 1870 6: past SIZE the message will be refused (552 at its end);
-   * keeping more of it would only fill the disk.  So the disk holds at
-   * most the limit plus one body piece (one read) plus the header lines. */
-  if (D.cfg.size_limit && m->body_octets > D.cfg.size_limit) {
+   * keeping more of it would only fill the disk.  The piece that passes
+   * the limit is not written, so the disk holds at most the limit plus the
+   * header lines. */
+  if (over_size) {
     drop_file(m);
     m->oversize = 1;
     return;
