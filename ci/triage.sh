@@ -142,7 +142,7 @@ if o2 & 0x40:
 if o1 & 0x40:
     out.append("# note: FILL-IN the input offers AUTH mechanisms PLAIN LOGIN CRAM-MD5 (no directive for it)")
 if ns:
-    out.append("# note: the fuzz input fed the client bytes in %d+1 chunks; a dialog is split-independent (design.md 3)" % ns)
+    out.append("# note: the fuzz input fed the client bytes in %d+1 chunks; a dialog is split-independent (docs/DESIGN.md 3)" % ns)
 out.append("S: 220")
 def esc(b):
     r = []

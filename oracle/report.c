@@ -1,4 +1,5 @@
 /* report.c - property names and the printed report of a violation. */
+#include "known.h"
 #include "oracle.h"
 
 #include <stdio.h>
@@ -46,9 +47,17 @@ void oracle_escape(char *dst, size_t cap, const uint8_t *p, size_t n) {
     dst[k < cap ? k : cap - 1] = '\0';
 }
 
+static void print_known(const oracle_report *rep, FILE *f) {
+  for (int k = 0; k < ORACLE_KNOWN__COUNT; k++)
+    if ((rep->known >> k) & 1)
+      fprintf(f, "  known disagreement %s (%s): today's parser: %s\n",
+              oracle_known_name(k), oracle_known_rfc(k), oracle_known_what(k));
+}
+
 void oracle_report_print(const oracle_report *rep, FILE *f) {
   if (!rep->prop) {
     fprintf(f, "oracle: all properties hold\n");
+    print_known(rep, f);
     return;
   }
   fprintf(f, "oracle: VIOLATION %s (%s)\n", oracle_prop_name(rep->prop),
@@ -59,4 +68,5 @@ void oracle_report_print(const oracle_report *rep, FILE *f) {
   for (int p = 1; p < ORACLE__COUNT; p++)
     if ((rep->fired >> p) & 1)
       fprintf(f, "  fired: %s\n", oracle_prop_name(p));
+  print_known(rep, f);
 }

@@ -2,7 +2,7 @@
  * check.c - `smtpp check FILE`: replays one fuzz input through the parser
  * and the property oracle (oracle/oracle.h) and prints a readable
  * transcript: the config the input selects, the client's octets (escaped),
- * each reply, each event, then the verdict of every property P1..P10.
+ * each reply, each event, then the verdict of every property P1..P11.
  *
  *   smtpp check FILE            a fuzz_session input: 4 selector octets,
  *                               split points, client bytes (fuzz/README.md)
@@ -37,7 +37,7 @@ void cmd_check_usage(FILE *out) {
         "\n"
         "Replays one input through the parser and the property oracle and\n"
         "prints the config chosen, the client's commands (escaped), each\n"
-        "reply, the events and the verdict of every property P1..P10.\n"
+        "reply, the events and the verdict of every property P1..P11.\n"
         "\n"
         "  FILE               the input; '-' reads stdin\n"
         "  --target session   the input is a fuzz_session input (default):\n"
@@ -298,7 +298,7 @@ int cmd_check(int argc, char **argv) {
 
   oracle_report rep;
   memset(&rep, 0, sizeof rep);
-  int nviol = oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &rep);
+  int nviol = oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &fs.tape, &rep);
   printf("\n-- properties (whole, at %zu split point%s, and again)\n",
          fs.nsplits, fs.nsplits == 1 ? "" : "s");
   for (int p = 1; p < ORACLE__COUNT; p++)
