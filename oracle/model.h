@@ -66,8 +66,10 @@ typedef struct model_result {
   size_t nmsg, capmsg, nmsg_init; /* nmsg_init: bodies with memory */
   obuf events;  /* predicted events, oracle_event_text() lines */
   size_t nevents;
-  obuf events_alt; /* the same lines, or where two errors are right the
-                      other one's line */
+  uint64_t *ev_ok;  /* per event line: bit (1 << id) for every error id
+                       its PROTOCOL_ERROR may carry (where two rules break
+                       at once, each names it rightly) */
+  size_t cap_ev_ok;
   obuf texts;   /* expected reply texts (model_reply.text_off) */
   int tls;      /* STARTTLS accepted, handshake never ended */
   int closed;   /* 221 or 421 */

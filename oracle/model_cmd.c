@@ -164,7 +164,10 @@ static void helo_ehlo(M *m, int verb, const uint8_t *a, size_t n) {
   else
     err = model_domain(a, n, 0, &tl);
   if (err || tl) {
-    fail(m, err ? err : SMTPP_ERR_SYNTAX, verb, 0, 0);
+    /* an 8-bit octet and another defect in one domain: which one names
+     * the error depends on which is met first; both are 501 */
+    fail(m, err ? err : SMTPP_ERR_SYNTAX, verb, 0,
+         err == SMTPP_ERR_EIGHTBIT ? SMTPP_ERR_SYNTAX : 0);
     return;
   }
   smtpp_event ev = command_event(verb, a, n);

@@ -75,8 +75,8 @@ void m_error(M *m, int sit, int err, int alt_sit, int alt_err);
 void m_count(M *m, int code);
 /* Events */
 void m_event(M *m, const smtpp_event *ev);
-/* An event whose .error may also be alt_err (two rules broke at once). */
-void m_event_alt(M *m, const smtpp_event *ev, int alt_err);
+/* An event whose .error may also be any id in also (bits 1 << id). */
+void m_event_alt(M *m, const smtpp_event *ev, uint64_t also);
 smtpp_slice m_slice(const uint8_t *p, size_t n);
 /* The transaction and its messages */
 void m_reset_txn(M *m);

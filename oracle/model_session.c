@@ -81,7 +81,15 @@ void m_error(M *m, int sit, int err, int alt_sit, int alt_err) {
   ev.type = SMTPP_EV_PROTOCOL_ERROR;
   ev.verb = m->verb;
   ev.error = err;
-  m_event_alt(m, &ev, alt_err ? alt_err : err);
+  uint64_t also = (uint64_t)1 << alt_err;
+  /* several defects in one path: which one the parser meets first names
+   * the error (RFC 5321 gives no order); every path error is right */
+  uint64_t path = (1u << SMTPP_ERR_SYNTAX) | (1u << SMTPP_ERR_EIGHTBIT) |
+                  (1u << SMTPP_ERR_PATH_TOO_LONG) | (1u << SMTPP_ERR_LOCAL_TOO_LONG) |
+                  (1u << SMTPP_ERR_DOMAIN_TOO_LONG);
+  if (alt_err && alt_err != err && ((path >> err) & 1) && ((path >> alt_err) & 1))
+    also |= path;
+  m_event_alt(m, &ev, also);
   const allowed_situation *s = allowed_get(sit);
   int prop = s->code == 503 ? P5 : limit_sit(sit) ? P9 : P4;
   model_reply *p = reply_raw(m, sit, s->code, s->enh, err, prop);
@@ -164,15 +172,14 @@ smtpp_slice m_slice(const uint8_t *p, size_t n) {
   return s;
 }
 
-void m_event_alt(M *m, const smtpp_event *ev, int alt_err) {
-  m->r->nevents++;
-  oracle_event_text(&m->r->events, ev);
-  smtpp_event a = *ev;
-  a.error = alt_err;
-  oracle_event_text(&m->r->events_alt, &a);
+void m_event_alt(M *m, const smtpp_event *ev, uint64_t also) {
+  model_result *r = m->r;
+  r->ev_ok = oracle_grow(r->ev_ok, &r->cap_ev_ok, r->nevents, sizeof *r->ev_ok);
+  r->ev_ok[r->nevents++] = also | ((uint64_t)1 << ev->error);
+  oracle_event_text(&r->events, ev);
 }
 
-void m_event(M *m, const smtpp_event *ev) { m_event_alt(m, ev, ev->error); }
+void m_event(M *m, const smtpp_event *ev) { m_event_alt(m, ev, 0); }
 
 /* ---- messages ---- */
 model_msg *model_msg_add(model_msg **arr, size_t *n, size_t *cap, size_t *ninit) {
@@ -563,7 +570,6 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
   out->nevents = 0;
   out->nmsg = 0;
   obuf_reset(&out->events);
-  obuf_reset(&out->events_alt);
   obuf_reset(&out->texts);
   out->tls = out->closed = 0;
   memset(&m, 0, sizeof m);
@@ -639,7 +645,7 @@ void model_result_free(model_result *r) {
   free(r->msg);
   free(r->rep);
   obuf_free(&r->events);
-  obuf_free(&r->events_alt);
+  free(r->ev_ok);
   obuf_free(&r->texts);
   memset(r, 0, sizeof *r);
 }

@@ -110,6 +110,12 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
                          const size_t *splits, size_t nsplits,
                          const oracle_tape *tape, oracle_trace *t);
 
+/* The host's answer to event ev, from the next octet of tape (decide.h):
+ * smtpp_decide(), smtpp_shutdown() or smtpp_tls_done(), before any reply
+ * is pulled.  Returns 1 when a TLS handshake was reported done (a fresh
+ * session starts). */
+int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape);
+
 /* Checks the properties.  whole: fed in one call; split: fed at the
  * splits; again: the same split run once more.  split/again may be NULL
  * (then P7/P10 are not checked).  Returns the number of properties

@@ -48,22 +48,18 @@ static void drain(smtpp_session *s, oracle_trace *t) {
   }
 }
 
-/* The host's answer to an event, from the tape (decide.h). */
-static void host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape,
-                 oracle_trace *t) {
+int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape) {
   if (ev->type == SMTPP_EV_STARTTLS) {
     int v = oracle_tape_tls(tape);
     if (v) {
       in_parser = 1;
       (void)smtpp_tls_done(s, v == 1);
       in_parser = 0;
-      if (v == 1)
-        t->tls = 0; /* a fresh session: its events are expected */
     }
-    return;
+    return v == 1;
   }
   if (!(ev->flags & SMTPP_EVF_DECIDABLE))
-    return;
+    return 0;
   oracle_decision d;
   oracle_tape_decision(tape, &d);
   in_parser = 1;
@@ -72,6 +68,7 @@ static void host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape,
   else if (d.what == DEC_DECIDE)
     (void)smtpp_decide(s, d.code, d.enh, d.text);
   in_parser = 0;
+  return 0;
 }
 
 void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
@@ -130,7 +127,8 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
       p += used;
       if (rc == SMTPP_EVENT) {
         oracle_trace_event(t, &ev);
-        host(s, &ev, &tp, t);
+        if (oracle_host(s, &ev, &tp))
+          t->tls = 0; /* a fresh session: its events are expected */
       }
       drain(s, t);
       if (rc == SMTPP_CLOSED || rc < 0) {

@@ -179,9 +179,13 @@ static void drain(smtpp_session *s) {
   }
 }
 
-/* The host loop of smtpp.h, fed whole, printing as it goes. */
-static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
+/* The host loop of smtpp.h, fed whole, printing as it goes; the host's
+ * decisions are the input's (oracle_host). */
+static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                       const oracle_tape *tape) {
   static smtpp_session s; /* a few KiB: not on the stack */
+  oracle_tape tp = *tape;
+  tp.pos = 0;
   int r = smtpp_init(&s, cfg);
   if (r < 0) {
     printf("-- smtpp_init failed: %s\n", smtpp_err_name(r));
@@ -204,8 +208,13 @@ static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
     }
     show("C", in + p, used);
     p += used;
-    if (r == SMTPP_EVENT)
+    if (r == SMTPP_EVENT) {
       show_event(&ev, smtpp_get_state(&s));
+      size_t at = tp.pos;
+      oracle_host(&s, &ev, &tp);
+      if (tp.pos > at)
+        printf("H: decision octet %u\n", tp.p[at]);
+    }
     drain(&s);
     if (r == SMTPP_NEED_MORE)
       break;
@@ -294,7 +303,7 @@ int cmd_check(int argc, char **argv) {
   }
   fuzz_print_setup(&fs, stdout);
   printf("\n-- transcript (fed in one piece; C: client, S: server, E: event)\n");
-  transcript(&fs.cfg, fs.in, fs.len);
+  transcript(&fs.cfg, fs.in, fs.len, &fs.tape);
 
   oracle_report rep;
   memset(&rep, 0, sizeof rep);
