@@ -22,7 +22,7 @@ CFLAGS="${CFLAGS:-}" CXXFLAGS="${CXXFLAGS:-}"
 W="${WORK:-$(mktemp -d)}/smtpp-obj"
 rm -rf "$W"; mkdir -p "$W" "$OUT"
 
-INC=(-I"$REPO/parser/include" -I"$REPO/parser/src" -I"$REPO/oracle" -I"$REPO/fuzz")
+INC=(-I"$REPO/parser/include" -I"$REPO/parser/src" -I"$REPO/common" -I"$REPO/oracle" -I"$REPO/fuzz")
 # shellcheck disable=SC2206  # CFLAGS is a word list by convention
 CF=($CFLAGS)
 compile() { # src obj
@@ -30,9 +30,10 @@ compile() { # src obj
 }
 export -f compile 2>/dev/null || true
 
-# 1. the library and the oracle, instrumented like everything else
+# 1. the library, the shared readers (common/) and the oracle, instrumented
+#    like everything else
 objs=()
-for s in "$REPO"/parser/src/*.c "$REPO"/oracle/*.c; do
+for s in "$REPO"/parser/src/*.c "$REPO"/common/*.c "$REPO"/oracle/*.c; do
   o="$W/$(basename "$(dirname "$s")")_$(basename "${s%.c}").o"
   compile "$s" "$o" &
   objs+=("$o")

@@ -4,7 +4,7 @@
 # the sink's resident memory with 1,000 idle sessions.
 #
 #   bench/sink_bench.sh [--smtpp BIN] [--build-dir DIR] [--cc CC]
-#                       [--rounds N] [--quick]
+#                       [--rounds N] [--quick] [--install]
 #
 #   --smtpp BIN   the smtpp binary to measure (default: build one, Release,
 #                 in --build-dir)
@@ -13,14 +13,24 @@
 #   --rounds N    rounds per figure, the best one counts (default 2); the
 #                 two servers take turns, so both see the same machine
 #   --quick       fewer messages (a smoke run)
+#   --install     install postfix (smtp-sink, smtp-source) with apt-get if
+#                 missing; without it a missing postfix skips this bench
 #
 # Clients: smtp-source -s 8 -l 1024 (8 sessions, 1 KiB bodies), one message
-# per connection and persistent (-d).  Installs postfix if smtp-sink or
-# smtp-source is missing (apt-get, debconf "No configuration": no MTA is
-# started).  Prints table rows, then "metric NAME VALUE" lines:
+# per connection and persistent (-d).  Durable delivery: smtp-source -s 64
+# -d into --maildir with fsync, while bench/noop_latency.c (a bystander
+# session) times a NOOP round trip every 5 ms; the same bystander beside a
+# discarding flood is the reference.  Disk bound: bench/oversize_hwm.c
+# sends a 40 MB DATA without SIZE= to a --size 10485760 Maildir sink and
+# reports the largest tmp/ total seen.  Postfix is installed (apt-get,
+# debconf "No configuration": no MTA is started) only with --install.
+# Prints table rows, then "metric NAME VALUE" lines:
 #   sink_persistent_vs_smtp_sink, sink_conn_vs_smtp_sink (msg/s ratios),
 #   sink_{persistent,conn}_msgs_per_sec, smtp_sink_{persistent,conn}_msgs_per_sec,
 #   sink_cpu_us_per_msg, smtp_sink_cpu_us_per_msg (server CPU, persistent),
+#   sink_maildir_fsync_msgs_per_sec, sink_bystander_noop_p99_us,
+#   sink_bystander_noop_max_us (Maildir+fsync flood),
+#   sink_bystander_noop_p99_discard_us, sink_oversize_tmp_hwm_octets,
 #   sink_rss_1000_idle_kib.
 # Figures are reported, never asserted.  Both the client and the servers
 # share this machine's CPUs: on a small machine smtp-source itself is a
@@ -34,6 +44,7 @@ build=$root/build-bench
 cc=clang-14
 rounds=2
 quick=0
+install=0
 while [ $# -gt 0 ]; do
   case $1 in
   --smtpp) smtpp=$2; shift 2 ;;
@@ -45,16 +56,17 @@ while [ $# -gt 0 ]; do
   --rounds) rounds=$2; shift 2 ;;
   --rounds=*) rounds=${1#--rounds=}; shift ;;
   --quick) quick=1; shift ;;
-  -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --install) install=1; shift ;;
+  -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "sink_bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 case $rounds in ''|*[!0-9]*|0) echo "sink_bench: --rounds needs a number >= 1" >&2; exit 2 ;; esac
 
 if [ "$quick" = 1 ]; then
-  n_persist=8000; n_conn=2000
+  n_persist=8000; n_conn=2000; n_durable=1500
 else
-  n_persist=30000; n_conn=6000
+  n_persist=30000; n_conn=6000; n_durable=6000
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sink-bench.XXXXXX")
@@ -70,6 +82,10 @@ trap cleanup EXIT
 # ---- postfix (smtp-sink, smtp-source) ----
 sink_bin=/usr/sbin/smtp-sink
 source_bin=/usr/sbin/smtp-source
+if { [ ! -x "$sink_bin" ] || [ ! -x "$source_bin" ]; } && [ "$install" = 0 ]; then
+  echo "sink: smtp-sink/smtp-source missing, skipped (bench/sink_bench.sh --install installs postfix)"
+  exit 0
+fi
 if [ ! -x "$sink_bin" ] || [ ! -x "$source_bin" ]; then
   echo "sink_bench: installing postfix for smtp-sink and smtp-source" >&2
   sudo=""
@@ -98,6 +114,8 @@ fi
 hcc=$cc
 command -v "$hcc" >/dev/null || hcc=cc
 "$hcc" -std=c11 -O2 -Wall -Wextra -o "$tmp/idle_conns" "$root/bench/idle_conns.c"
+"$hcc" -std=c11 -O2 -Wall -Wextra -o "$tmp/noop_latency" "$root/bench/noop_latency.c"
+"$hcc" -std=c11 -O2 -Wall -Wextra -pthread -o "$tmp/oversize_hwm" "$root/bench/oversize_hwm.c"
 
 # Raise the descriptor limit for the 1000 idle connections.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -178,6 +196,45 @@ kill "$spid" "$kpid" 2>/dev/null || true
 wait "$spid" 2>/dev/null || true
 wait "$kpid" 2>/dev/null || true
 
+# ---- durable delivery: Maildir with fsync, and a bystander's NOOP ----
+# flood PORT PID COUNT: 64 persistent sessions; prints "msgs_per_sec"
+# and leaves the bystander's line in $tmp/noop.out.
+flood() {
+  local port=$1 pid=$2 count=$3 t0 t1 np
+  "$tmp/noop_latency" "$port" 600 5 >"$tmp/noop.out" 2>&1 &
+  np=$!
+  sleep 0.3
+  t0=$(now_ns)
+  "$source_bin" -s 64 -m "$count" -l 1024 -d -M client.example \
+    -f sender@client.example -t rcpt@sink.example 127.0.0.1:"$port" \
+    >"$tmp/source.log" 2>&1 || { cat "$tmp/source.log" >&2; exit 1; }
+  t1=$(now_ns)
+  kill -INT "$np" 2>/dev/null || true
+  wait "$np" 2>/dev/null || true
+  awk -v n="$count" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f\n", n / (ns / 1e9) }'
+}
+# The bystander prints only at its end: stop it early with a deadline it
+# checks (600 s) replaced by SIGINT, so it must print on SIGINT too.
+noop_field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$tmp/noop.out"; }
+
+start_smtpp
+flood "$sport" "$spid" "$n_durable" >/dev/null
+b_p99_discard=$(noop_field p99_us)
+kill "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true
+start_smtpp --maildir "$tmp/md"
+d_rate=$(flood "$sport" "$spid" "$n_durable")
+b_p99=$(noop_field p99_us)
+b_max=$(noop_field max_us)
+kill "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true
+rm -rf "$tmp/md"
+start_smtpp --maildir "$tmp/md" --size 10485760
+hwm=$("$tmp/oversize_hwm" "$sport" "$tmp/md" 40 | sed -n 's/.*tmp_hwm=\([0-9]*\).*/\1/p')
+kill "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true
+rm -rf "$tmp/md"
+
 # ---- RSS with 1000 idle sessions (a fresh server) ----
 start_smtpp --max-conn 1000
 mkfifo "$tmp/hold"
@@ -213,6 +270,10 @@ printf '%-30s %12s %12s %7sx %5sx  %s\n' "one message per connection" "$c_smtpp"
 printf '%-30s %12s %12s %7sx %5sx  %s\n' "persistent (-d)" "$p_smtpp" "$p_sink" "$rp" 1.5 "$(verdict "$rp" 1.5)"
 printf '%-30s %12s %12s\n' "server CPU us/msg, -d" "$p_smtpp_cpu" "$p_sink_cpu"
 printf '%-30s %12s %12s\n' "server CPU us/msg, per conn" "$c_smtpp_cpu" "$c_sink_cpu"
+printf '%-30s %12s\n' "Maildir+fsync msg/s, -s 64 -d" "$d_rate"
+printf '%-30s %9s us %9s us\n' "bystander NOOP p99 / max" "$b_p99" "$b_max"
+printf '%-30s %9s us\n' "bystander NOOP p99, discard" "$b_p99_discard"
+printf '%-30s %9s B\n' "tmp/ high-water, 40 MB DATA" "$hwm"
 if [ "$rss" != NA ]; then
   printf '%-30s %9s KiB %12s %8s %5s KiB %s\n' "sink RSS, 1000 idle sessions" "$rss" "" "" 10240 \
     "$(awk -v r="$rss" 'BEGIN { print (r < 10240 ? "" : "MISSED") }')"
@@ -225,4 +286,9 @@ echo "metric sink_conn_msgs_per_sec $c_smtpp"
 echo "metric smtp_sink_conn_msgs_per_sec $c_sink"
 echo "metric sink_cpu_us_per_msg $p_smtpp_cpu"
 echo "metric smtp_sink_cpu_us_per_msg $p_sink_cpu"
+echo "metric sink_maildir_fsync_msgs_per_sec $d_rate"
+echo "metric sink_bystander_noop_p99_us $b_p99"
+echo "metric sink_bystander_noop_max_us $b_max"
+echo "metric sink_bystander_noop_p99_discard_us $b_p99_discard"
+echo "metric sink_oversize_tmp_hwm_octets $hwm"
 echo "metric sink_rss_1000_idle_kib $rss"

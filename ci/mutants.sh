@@ -82,6 +82,7 @@ SRC=$OUT/src BLD=$OUT/build
 echo "mutants: copying the tree to $SRC"
 mkdir -p "$SRC"
 ( cd "$ROOT" && tar --exclude='./build*' --exclude=./out --exclude=./.git -cf - . ) | ( cd "$SRC" && tar -xf - )
+LIST_FILE="$SRC/ci/mutants.txt" # the copy: edits to the tree during the run change nothing
 
 echo "mutants: configuring $BLD (libFuzzer, sanitizers $SANITIZE)"
 cmake -S "$SRC" -B "$BLD" -G Ninja -DCMAKE_C_COMPILER=clang-14 -DSMTPP_FUZZ=ON \

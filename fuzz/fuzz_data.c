@@ -21,9 +21,9 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = size - 1;
 
   /* the model: up to and including the end of the message */
-  static obuf want, got; /* reused: no malloc churn per run */
-  obuf_reset(&want);
-  obuf_reset(&got);
+  static bbuf want, got; /* reused: no malloc churn per run */
+  bbuf_reset(&want);
+  bbuf_reset(&got);
   model_data md = {0};
   size_t want_end = 0; /* offset after the terminator, 0 if none */
   for (size_t i = 0; i < len && !want_end; i++)
@@ -46,7 +46,7 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (used > n - q || (used == 0 && r.body.len == 0 && !r.end))
         FUZZ_FAIL("data_scan consumed %zu of %zu", used, n - q);
       q += used;
-      obuf_put(&got, r.body.p, r.body.len);
+      bbuf_add(&got, r.body.p, r.body.len);
       too_long |= r.line_too_long;
       if (r.end)
         got_end = pos + q;

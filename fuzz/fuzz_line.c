@@ -14,15 +14,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct line_log {
-  obuf b;
+  bbuf b;
   size_t n;
 } line_log;
 
 FUZZ_HARNESS static void log_line(line_log *l, int too_long, const uint8_t *p, size_t n) {
-  obuf_byte(&l->b, (uint8_t)too_long);
-  obuf_u64(&l->b, too_long ? 0 : n);
+  bbuf_addc(&l->b, (uint8_t)too_long);
+  bbuf_add_u64(&l->b, too_long ? 0 : n);
   if (!too_long)
-    obuf_put(&l->b, p, n);
+    bbuf_add(&l->b, p, n);
   l->n++;
 }
 
@@ -35,8 +35,8 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = size - 1;
 
   static line_log want, got; /* reused: no malloc churn per run */
-  obuf_reset(&want.b);
-  obuf_reset(&got.b);
+  bbuf_reset(&want.b);
+  bbuf_reset(&got.b);
   want.n = got.n = 0;
   for (size_t pos = 0; pos < len;) { /* the model */
     size_t content, t = model_line(in + pos, len - pos, bare_lf, &content);

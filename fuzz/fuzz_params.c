@@ -28,8 +28,8 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *p = oguard_copy(&guard, data + 2, n); /* exact size: over-reads trap */
   smtpp_params got;
   model_params want;
-  int err = smtpp_parse_params(p, p + n, verb, offered, max, &got);
-  int merr = model_params_check(p, n, verb, offered, max, &want);
+  int err = smtpp_parse_params(p, p + n, verb, offered, max, 0, &got);
+  int merr = model_params_check(p, n, verb, offered, max, 0, &want);
   if (model_err_code(err) != model_err_code(merr) ||
       strcmp(model_err_enh(err), model_err_enh(merr)) != 0)
     FUZZ_FAIL("params: parser %s, model %s", smtpp_err_name(err), smtpp_err_name(merr));

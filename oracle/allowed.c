@@ -204,6 +204,9 @@ static const allowed_situation table[ALLOWED__COUNT] = {
   S(HELO_REFUSED) "HELO/EHLO refused", C(504, 550, 502, 421), ALLOWED_MAY, "RFC 5321 4.3.2",
     "EHLO or HELO S: 250 E: 504 (a conforming implementation could return this code only in fairly obscure cases), 550, 502",
     0, "", "the host's", 0},
+  S(AUTH_LINE_TOO_LONG) "an AUTH line or response over the server's buffer", C(500), ALLOWED_MUST, "RFC 4954 6",
+    "500 5.5.6 Authentication Exchange line is too long: This response to the AUTH command indicates that the authentication failed due to the client sending a [BASE64] response that is longer than the maximum buffer size available for the currently selected SASL mechanism.",
+    500, "5.5.6", "RFC 4954 6: 500 5.5.6", 0},
 };
 
 const allowed_situation *allowed_get(int id) {

@@ -8,15 +8,12 @@
 #include "known.h"
 #include "oracle.h"
 
+#include "esc.h"
+#include "replies.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct reply_seen {
-  int code;
-  char enh[12];
-  size_t at, end; /* its octets in the reply stream */
-} reply_seen;
 
 static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
                  size_t len, const char *exp, const char *act,
@@ -27,7 +24,7 @@ static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
   rep->prop = prop;
   rep->offset = off;
   if (in && len)
-    oracle_escape(rep->command, sizeof rep->command, in + off, len);
+    esc_bytes(rep->command, sizeof rep->command, in + off, len, NULL);
   else
     snprintf(rep->command, sizeof rep->command, "%s", off ? "(end of input)" : "(greeting)");
   snprintf(rep->expected, sizeof rep->expected, "%s", exp);
@@ -35,98 +32,16 @@ static void fire(oracle_report *rep, int prop, const uint8_t *in, size_t off,
   snprintf(rep->detail, sizeof rep->detail, "%s", detail);
 }
 
-/* P2: "code SP/- [enh SP] text CRLF", <= 512 octets, printable, the
- * same code on every line of a reply (RFC 5321 4.2, 4.5.3.1.5). */
-static int check_format(const obuf *o, char *why, size_t cap) {
-  size_t i = 0;
-  int cont_code = 0;
-  while (i < o->len) {
-    size_t e = i;
-    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
-      e++;
-    if (e + 1 >= o->len) {
-      snprintf(why, cap, "reply octets at %zu do not end with CRLF", i);
-      return 0;
-    }
-    size_t n = e + 2 - i;
-    const uint8_t *l = o->p + i;
-    if (n > 512) {
-      snprintf(why, cap, "reply line of %zu octets at %zu", n, i);
-      return 0;
-    }
-    if (n < 6 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' ||
-        l[2] < '0' || l[2] > '9' || (l[3] != ' ' && l[3] != '-')) {
-      snprintf(why, cap, "malformed reply line at %zu", i);
-      return 0;
-    }
-    for (size_t k = 4; k < n - 2; k++)
-      if (l[k] < 32 || l[k] > 126) {
-        snprintf(why, cap, "octet 0x%02x in reply line at %zu", l[k], i);
-        return 0;
-      }
-    int code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-    if (cont_code && code != cont_code) {
-      snprintf(why, cap, "continuation %d after %d- at %zu", code, cont_code, i);
-      return 0;
-    }
-    cont_code = l[3] == '-' ? code : 0;
-    i = e + 2;
-  }
-  if (cont_code) {
-    snprintf(why, cap, "reply stream ends inside a multi-line reply");
-    return 0;
-  }
-  return 1;
-}
-
-/* "d.d{1,3}.d{1,3} " at p: copies it to enh. */
-static void enh_at(const uint8_t *p, size_t n, char *enh) {
-  size_t i = 0, k;
-  enh[0] = '\0';
-  if (n < 6 || p[0] < '2' || p[0] > '5' || p[1] != '.')
-    return;
-  i = 2;
-  for (int part = 0; part < 2; part++) {
-    for (k = 0; i < n && p[i] >= '0' && p[i] <= '9' && k < 4; k++)
-      i++;
-    if (k < 1 || k > 3 || i >= n || p[i] != (part ? ' ' : '.'))
-      return;
-    i++;
-  }
-  memcpy(enh, p, i - 1);
-  enh[i - 1] = '\0';
-}
-
-/* Splits the stream into replies (one per final "code SP" line).  The
- * array is reused between calls (not thread-safe, like model_result). */
-static reply_seen *parse_replies(const obuf *o, size_t *count) {
-  static reply_seen *r;
-  static size_t cap;
-  size_t n = 0, i = 0, start = 0;
-  int first = 1;
-  char enh[12] = "";
-  while (i + 4 <= o->len) {
-    size_t e = i;
-    while (e + 1 < o->len && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
-      e++;
-    if (first) {
-      enh_at(o->p + i + 4, e - i - 4 + (e + 1 < o->len ? 0 : 0), enh);
-      start = i;
-      first = 0;
-    }
-    if (o->p[i + 3] != '-') {
-      r = oracle_grow(r, &cap, n, sizeof *r);
-      r[n].code = (o->p[i] - '0') * 100 + (o->p[i + 1] - '0') * 10 + (o->p[i + 2] - '0');
-      memcpy(r[n].enh, enh, sizeof enh);
-      r[n].at = start;
-      r[n].end = e + 2 <= o->len ? e + 2 : o->len;
-      n++;
-      first = 1;
-    }
-    i = e + 2;
-  }
-  *count = n;
-  return r;
+/* P2 and the reply list: the one reply-stream reader (common/replies.h)
+ * in smtpp's own form: "code SP/- [enh SP] text CRLF", <= 512 octets,
+ * printable, the same code on every line of a reply (RFC 5321 4.2,
+ * 4.5.3.1.5).  Reused between calls (not thread-safe, like model_result). */
+static rs_reader *read_replies(const bbuf *o) {
+  static rs_reader rs;
+  rs_reset(&rs);
+  rs.flags = RS_SMTPP;
+  rs_end(&rs, o->p, o->len);
+  return &rs;
 }
 
 static int m_bdat_line(const uint8_t *l) {
@@ -145,14 +60,14 @@ static void fmt_exp(char *d, size_t cap, const model_reply *m) {
              m->alt_enh[0] ? " " : "", m->alt_enh);
 }
 
-static void fmt_act(char *d, size_t cap, const reply_seen *r) {
+static void fmt_act(char *d, size_t cap, const rs_reply *r) {
   if (r == NULL)
     snprintf(d, cap, "(no reply)");
   else
     snprintf(d, cap, "%d%s%s", r->code, r->enh[0] ? " " : "", r->enh);
 }
 
-static int reply_ok(const model_reply *m, const reply_seen *r) {
+static int reply_ok(const model_reply *m, const rs_reply *r) {
   if (r->code == m->code && strcmp(r->enh, m->enh) == 0)
     return 1;
   return m->alt_code && r->code == m->alt_code && strcmp(r->enh, m->alt_enh) == 0;
@@ -174,9 +89,9 @@ static void line_text(const uint8_t *l, size_t n, int has_enh, const uint8_t **t
 }
 
 /* The lines of the reply [at, end) without CRLF, at most cap. */
-static size_t reply_lines(const obuf *o, const reply_seen *r, const uint8_t **lp,
+static size_t reply_lines(const bbuf *o, const rs_reply *r, const uint8_t **lp,
                           size_t *ln, size_t cap) {
-  size_t k = 0, i = r->at;
+  size_t k = 0, i = r->off;
   while (i + 1 < r->end && k < cap) {
     size_t e = i;
     while (e + 1 < r->end && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
@@ -198,8 +113,8 @@ static int cmp_span(const void *a, const void *b) {
 
 /* The texts the model can know: a host's text (the last line), the EHLO
  * reply (first line our domain, then the keyword lines, in any order). */
-static int text_ok(const model_result *mr, const model_reply *m, const obuf *o,
-                   const reply_seen *r, char *why, size_t cap) {
+static int text_ok(const model_result *mr, const model_reply *m, const bbuf *o,
+                   const rs_reply *r, char *why, size_t cap) {
   if (!m->has_text && !m->ehlo)
     return 1;
   const uint8_t *lp[16];
@@ -238,8 +153,8 @@ static int text_ok(const model_result *mr, const model_reply *m, const obuf *o,
   for (size_t i = 1; i < ne; i++)
     if (cmp_span(&exp[i], &act[i]) != 0) {
       char e[64], a[64];
-      oracle_escape(e, sizeof e, exp[i].p, exp[i].len);
-      oracle_escape(a, sizeof a, act[i].p, act[i].len);
+      esc_bytes(e, sizeof e, exp[i].p, exp[i].len, NULL);
+      esc_bytes(a, sizeof a, act[i].p, act[i].len, NULL);
       snprintf(why, cap, "EHLO keyword lines differ: expected \"%s\", got \"%s\"", e, a);
       return 0;
     }
@@ -250,13 +165,14 @@ static int text_ok(const model_result *mr, const model_reply *m, const obuf *o,
  * Returns 1 if a known disagreement that changes what follows was met
  * (the rest is then not compared). */
 static int check_replies(const model_result *mr, const oracle_trace *t,
-                         const uint8_t *in, oracle_report *rep) {
-  size_t np;
-  reply_seen *seen = parse_replies(&t->out, &np);
+                         const rs_reader *rs, const uint8_t *in,
+                         oracle_report *rep) {
+  size_t np = rs->n;
+  const rs_reply *seen = rs->r;
   char exp[96], act[96], why[128];
   for (size_t i = 0; i < mr->nrep || i < np; i++) {
     const model_reply *m = i < mr->nrep ? &mr->rep[i] : NULL;
-    const reply_seen *r = i < np ? &seen[i] : NULL;
+    const rs_reply *r = i < np ? &seen[i] : NULL;
     if (m && m->sit && !m->host && !allowed_code_ok(m->sit, m->code)) {
       fire(rep, ORACLE_P4_MALFORMED_LINE, in, m->off, m->len, "a reply the RFCs allow",
            "the model predicts another", allowed_get(m->sit)->rfc);
@@ -265,7 +181,7 @@ static int check_replies(const model_result *mr, const oracle_trace *t,
     if (m && r && reply_ok(m, r) && text_ok(mr, m, &t->out, r, why, sizeof why))
       continue;
     if (m && r) {
-      known_reply kr = {r->code, r->enh, t->out.p + r->at, r->end - r->at};
+      known_reply kr = {r->code, r->enh, t->out.p + r->off, r->end - r->off};
       int k = oracle_known_match(m, &kr);
       if (k >= 0) {
         rep->known |= 1u << k;
@@ -326,9 +242,13 @@ static int error_alt(const uint8_t *la, size_t na, const uint8_t *le, size_t ne,
   if (sa != se || sa < sizeof pe - 1 || memcmp(la, le, sa) != 0 ||
       memcmp(le, pe, sizeof pe - 1) != 0)
     return 0;
+  static const char key[] = "error="; /* common/eventfmt.h */
+  size_t k = sizeof key - 1;
+  if (na - sa < k || memcmp(la + sa, key, k) != 0)
+    return 0;
   for (int e = 1; e < SMTPP_ERR__COUNT && e < 64; e++) {
     const char *n = smtpp_err_name(e);
-    if (((ok >> e) & 1) && strlen(n) == na - sa && memcmp(n, la + sa, na - sa) == 0)
+    if (((ok >> e) & 1) && strlen(n) == na - sa - k && memcmp(n, la + sa + k, na - sa - k) == 0)
       return 1;
   }
   return 0;
@@ -337,7 +257,7 @@ static int error_alt(const uint8_t *la, size_t na, const uint8_t *le, size_t ne,
 /* P11: the events, line by line (evtext.c), against the model's. */
 static void check_events(const model_result *mr, const oracle_trace *t,
                          const uint8_t *in, size_t len, oracle_report *rep) {
-  const obuf *a = &t->ev_text, *e = &mr->events;
+  const bbuf *a = &t->ev_text, *e = &mr->events;
   size_t ia = 0, ie = 0, n = 0;
   while (ia < a->len || ie < e->len) {
     const uint8_t *la = a->p + ia, *le = e->p + ie;
@@ -352,11 +272,11 @@ static void check_events(const model_result *mr, const oracle_trace *t,
     if (!same) {
       char exp[96], act[96], d[128];
       if (ie < e->len)
-        oracle_escape(exp, sizeof exp, le, ne);
+        esc_bytes(exp, sizeof exp, le, ne, NULL);
       else
         snprintf(exp, sizeof exp, "(no event)");
       if (ia < a->len)
-        oracle_escape(act, sizeof act, la, na);
+        esc_bytes(act, sizeof act, la, na, NULL);
       else
         snprintf(act, sizeof act, "(no event)");
       snprintf(d, sizeof d, "event #%zu differs from the model's", n);
@@ -419,7 +339,7 @@ static void check_p1(const oracle_trace *t, const char *which, size_t len,
 
 /* Stream k (0 replies, 1 normalised events, 2 raw events) of a trace:
  * its stored octets, or only its hash when the run was hash_only. */
-static const obuf *stored(const oracle_trace *t, int k) {
+static const bbuf *stored(const oracle_trace *t, int k) {
   return k == 0 ? &t->out : k == 1 ? &t->ev_norm : &t->ev_raw;
 }
 
@@ -432,7 +352,7 @@ static uint64_t hash_of(const oracle_trace *t, int k) {
 static int same(const oracle_trace *a, const oracle_trace *b, int k) {
   if (a->hash_only || b->hash_only)
     return hash_of(a, k) == hash_of(b, k);
-  const obuf *x = stored(a, k), *y = stored(b, k);
+  const bbuf *x = stored(a, k), *y = stored(b, k);
   return x->len == y->len && (x->len == 0 || memcmp(x->p, y->p, x->len) == 0);
 }
 
@@ -469,27 +389,26 @@ static void check_p5_rerun(const smtpp_config *cfg, const uint8_t *in, size_t le
   if (k + 1 < mr->nrep && mr->rep[k + 1].sit == ALLOWED_TOO_MANY_ERRORS)
     return; /* the refusal spent the budget: without it the close moves */
   const model_reply *m = &mr->rep[k];
-  size_t np;
-  reply_seen *seen = parse_replies(&whole->out, &np);
-  if (k >= np)
+  const rs_reader *rs = read_replies(&whole->out);
+  if (k >= rs->n)
     return;
-  size_t r_at = seen[k].at, r_end = seen[k].end;
-  static obuf red, want_out, want_ev;
+  size_t r_at = rs->r[k].off, r_end = rs->r[k].end;
+  static bbuf red, want_out, want_ev;
   static oracle_trace again;
-  obuf_reset(&red);
-  obuf_put(&red, in, m->off);
-  obuf_put(&red, in + m->off + m->len, len - m->off - m->len);
-  obuf_reset(&want_out);
-  obuf_put(&want_out, whole->out.p, r_at);
-  obuf_put(&want_out, whole->out.p + r_end, whole->out.len - r_end);
-  obuf_reset(&want_ev);
+  bbuf_reset(&red);
+  bbuf_add(&red, in, m->off);
+  bbuf_add(&red, in + m->off + m->len, len - m->off - m->len);
+  bbuf_reset(&want_out);
+  bbuf_add(&want_out, whole->out.p, r_at);
+  bbuf_add(&want_out, whole->out.p + r_end, whole->out.len - r_end);
+  bbuf_reset(&want_ev);
   size_t line = 0, i = 0;
   while (i < whole->ev_text.len) {
     size_t e = i;
     while (e < whole->ev_text.len && whole->ev_text.p[e] != '\n')
       e++;
     if (line != m->ev_line - 1)
-      obuf_put(&want_ev, whole->ev_text.p + i, e + 1 - i);
+      bbuf_add(&want_ev, whole->ev_text.p + i, e + 1 - i);
     i = e + 1;
     line++;
   }
@@ -521,7 +440,6 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
                  const oracle_tape *tape, const oracle_trace *whole,
                  const oracle_trace *split, const oracle_trace *again,
                  oracle_report *rep) {
-  char why[128];
   memset(rep, 0, sizeof *rep);
   static model_result mr; /* reused between calls: not thread-safe */
   model_run(cfg, in, len, tape, &mr);
@@ -529,9 +447,11 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
   check_p1(whole, "whole", len, rep);
   if (split)
     check_p1(split, "split", len, rep);
-  if (!check_format(&whole->out, why, sizeof why))
-    fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies", "malformed", why);
-  int stop = check_replies(&mr, whole, in, rep);
+  const rs_reader *rs = read_replies(&whole->out);
+  if (rs->nviol)
+    fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies",
+         "malformed", rs->viol);
+  int stop = check_replies(&mr, whole, rs, in, rep);
   if (whole->events_after_tls)
     fire(rep, ORACLE_P8_STARTTLS, NULL, len, 0, "no event after STARTTLS",
          "events", "pipelined input after STARTTLS was executed");

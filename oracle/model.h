@@ -15,7 +15,8 @@
 #define ORACLE_MODEL_H
 
 #include "allowed.h"
-#include "buf.h"
+#include "bbuf.h"
+#include "hash.h"
 #include "decide.h"
 #include "smtpp/smtpp.h"
 
@@ -47,14 +48,14 @@ typedef struct model_reply {
 
 /* Cases the model marks so that a known disagreement (known.h) can be
  * recognised precisely. */
-enum { MODEL_Q_NONE, MODEL_Q_NOOP_ARGS, MODEL_Q_EMPTY_AUTH, MODEL_Q_HOST_TEXT };
+enum { MODEL_Q_NONE, MODEL_Q_HOST_TEXT };
 
 /* ---- one message: body bytes as the host must see them ---- */
 #define MODEL_MSG_OPEN 0    /* input ended inside it */
 #define MODEL_MSG_ENDED 1   /* CRLF.CRLF or BDAT LAST */
 #define MODEL_MSG_ABORTED 2 /* transaction ended without an end */
 typedef struct model_msg {
-  obuf body;
+  bbuf body;
   int kind;
   int err, alt_err;       /* at the end: 0 accepted, else the failure */
 } model_msg;
@@ -64,13 +65,13 @@ typedef struct model_result {
   size_t nrep, caprep;
   model_msg *msg;
   size_t nmsg, capmsg, nmsg_init; /* nmsg_init: bodies with memory */
-  obuf events;  /* predicted events, oracle_event_text() lines */
+  bbuf events;  /* predicted events, oracle_event_text() lines */
   size_t nevents;
   uint64_t *ev_ok;  /* per event line: bit (1 << id) for every error id
                        its PROTOCOL_ERROR may carry (where two rules break
                        at once, each names it rightly) */
   size_t cap_ev_ok;
-  obuf texts;   /* expected reply texts (model_reply.text_off) */
+  bbuf texts;   /* expected reply texts (model_reply.text_off) */
   int tls;      /* STARTTLS accepted, handshake never ended */
   int closed;   /* 221 or 421 */
 } model_result;
@@ -122,8 +123,9 @@ typedef struct model_params {
   uint64_t size;
   smtpp_params ev;
 } model_params;
+/* utf8: the transaction is SMTPUTF8 (values may hold UTF-8, RFC 6531 3.3) */
 int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
-                       uint64_t max_size, model_params *out);
+                       uint64_t max_size, int utf8, model_params *out);
 
 /* DATA body, one octet at a time (RFC 5321 4.5.2). */
 typedef struct model_data {
@@ -133,7 +135,7 @@ typedef struct model_data {
 } model_data;
 /* Appends the octets c delivers to body; returns 1 when c ends the
  * message (the "." CRLF after a CRLF). */
-int model_data_byte(model_data *d, uint8_t c, obuf *body);
+int model_data_byte(model_data *d, uint8_t c, bbuf *body);
 
 /* The model's own reply for an error id, out of any command's context
  * (the per-layer targets compare the parser's error with the model's by
@@ -142,6 +144,6 @@ int model_err_code(int err);
 const char *model_err_enh(int err);
 
 /* oracle/evtext.c: one event as a line of text (what P11 compares). */
-void oracle_event_text(obuf *o, const smtpp_event *ev);
+void oracle_event_text(bbuf *o, const smtpp_event *ev);
 
 #endif

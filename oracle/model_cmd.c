@@ -29,6 +29,8 @@ static size_t line_limit(const M *m, int verb) {
            (e & SMTPP_EXT_SMTPUTF8 ? 10 : 0) + (e & SMTPP_EXT_AUTH ? 500 : 0);
   if (verb == SMTPP_VERB_RCPT)
     lim += (e & SMTPP_EXT_DSN ? 500 : 0) + (e & SMTPP_EXT_SMTPUTF8 ? 10 : 0);
+  if (verb == SMTPP_VERB_AUTH && (e & SMTPP_EXT_AUTH))
+    return MODEL_LINE_BUF; /* RFC 4954 4: responses beyond line limits */
   return lim;
 }
 
@@ -102,16 +104,28 @@ static void mail_rcpt(M *m, int verb, const uint8_t *a, size_t n) {
   int alt;
   model_mailbox mb;
   unsigned fl = verb == SMTPP_VERB_MAIL ? MODEL_PATH_NULL_OK : MODEL_PATH_POSTMASTER;
+  uint32_t offered = m->helo == 2 ? m->cfg->extensions : 0;
+  /* RFC 6531 3.5: a non-ASCII address outside SMTPUTF8 is 550/553 X.6.7 */
+  int nonascii = verb == SMTPP_VERB_MAIL ? SMTPP_ERR_NONASCII_SENDER
+                                         : SMTPP_ERR_NONASCII_RCPT;
   int err = model_path(a + i, n - i, fl, 1, &used, &alt, &mb);
   if (err) {
+    /* a malformed path holding 8-bit octets where SMTPUTF8 could not be
+     * in force: the non-ASCII answer (the client cannot mean UTF-8) */
+    int could = verb == SMTPP_VERB_MAIL ? (offered & SMTPP_EXT_SMTPUTF8) != 0
+                                        : m->mail_utf8;
+    int any8 = 0;
+    for (size_t k = i; k < n; k++)
+      any8 |= a[k] >= 0x80;
+    if (any8 && !could && !(m->cfg->lenient & SMTPP_LENIENT_8BIT))
+      err = nonascii, alt = 0;
     fail(m, err, verb, 1, alt);
     return;
   }
-  uint32_t offered = m->helo == 2 ? m->cfg->extensions : 0;
   model_params prm;
   int perr = model_params_check(a + i + used, n - i - used, verb, offered,
                                 (offered & SMTPP_EXT_SIZE) ? m->cfg->max_message_size : 0,
-                                &prm);
+                                verb == SMTPP_VERB_RCPT && m->mail_utf8, &prm);
   /* RFC 6531 3.3: UTF-8 only when the transaction's MAIL has SMTPUTF8 */
   int utf8 = verb == SMTPP_VERB_MAIL ? prm.smtputf8 : m->mail_utf8;
   int raw8 = 0;
@@ -122,12 +136,11 @@ static void mail_rcpt(M *m, int verb, const uint8_t *a, size_t n) {
   if (perr && perr != SMTPP_ERR_SIZE_EXCEEDED) {
     /* 8-bit path and a bad parameter at once: either answer is right */
     m_error(m, model_situation(perr, verb, 0), perr,
-            raw8 ? model_situation(SMTPP_ERR_EIGHTBIT, verb, 1) : 0,
-            raw8 ? SMTPP_ERR_EIGHTBIT : 0);
+            eight ? model_situation(nonascii, verb, 1) : 0, eight ? nonascii : 0);
     return;
   }
   if (eight) {
-    fail(m, SMTPP_ERR_EIGHTBIT, verb, 1, 0);
+    fail(m, nonascii, verb, 1, 0);
     return;
   }
   if (perr) { /* SIZE over the limit: 552 (RFC 1870 6.1) */
@@ -146,8 +159,11 @@ static void mail_rcpt(M *m, int verb, const uint8_t *a, size_t n) {
    * Appendix C); "<>" gives an empty path */
   ev.path = used == 2 ? m_slice(p + 1, 0)
                       : m_slice(p + mb.local_off, used - 1 - mb.local_off);
-  ev.local = m_slice(p + mb.local_off, mb.local_len);
-  ev.domain = m_slice(p + mb.dom_off, mb.dom_len);
+  /* "<>" has no mailbox, "<Postmaster>" no domain: absent slices */
+  if (mb.local_len)
+    ev.local = m_slice(p + mb.local_off, mb.local_len);
+  if (mb.dom_len)
+    ev.domain = m_slice(p + mb.dom_off, mb.dom_len);
   ev.params = prm.ev;
   if (verb == SMTPP_VERB_MAIL && prm.smtputf8)
     ev.flags |= SMTPP_EVF_SMTPUTF8;
@@ -161,8 +177,14 @@ static void helo_ehlo(M *m, int verb, const uint8_t *a, size_t n) {
   /* helo = "HELO" SP Domain; ehlo = "EHLO" SP (Domain / address-literal) */
   if (verb == SMTPP_VERB_EHLO && a[0] == '[')
     err = model_literal(a, n);
-  else
-    err = model_domain(a, n, 0, &tl);
+  else /* RFC 6531 3.7.1: U-labels when SMTPUTF8 is offered */
+    err = model_domain(a, n, (m->cfg->extensions & SMTPP_EXT_SMTPUTF8) != 0, &tl);
+  if ((err || tl) && (m->cfg->lenient & SMTPP_LENIENT_HELO_NAME)) {
+    err = tl = 0; /* any printable token */
+    for (size_t i = 0; i < n; i++)
+      if (a[i] <= 32 || a[i] >= 127)
+        err = SMTPP_ERR_SYNTAX;
+  }
   if (err || tl) {
     /* an 8-bit octet and another defect in one domain: which one names
      * the error depends on which is met first; both are 501 */
@@ -196,8 +218,8 @@ static void auth(M *m, const uint8_t *a, size_t n) {
     fail(m, SMTPP_ERR_PARAM_NOT_IMPL, SMTPP_VERB_AUTH, 0, 0);
     return;
   }
-  if (sp < n && !m_base64_ok(a + sp + 1, n - sp - 1)) {
-    m_error(m, ALLOWED_AUTH_BAD_BASE64, SMTPP_ERR_SYNTAX, 0, 0);
+  if (sp < n && !m_base64_ok(a + sp + 1, n - sp - 1, 1)) {
+    m_error(m, ALLOWED_AUTH_BAD_BASE64, SMTPP_ERR_AUTH_BASE64, 0, 0);
     return;
   }
   smtpp_event ev = command_event(SMTPP_VERB_AUTH, a, sp);
@@ -214,16 +236,16 @@ static void auth(M *m, const uint8_t *a, size_t n) {
 void m_auth_response(M *m, const uint8_t *l, size_t n, int too_long) {
   m->state = m->saved_state;
   m->verb = SMTPP_VERB_AUTH;
-  if (too_long) {
-    m_error(m, ALLOWED_LINE_TOO_LONG, SMTPP_ERR_LINE_TOO_LONG, 0, 0);
+  if (too_long) { /* RFC 4954 6: 500 5.5.6 */
+    m_error(m, ALLOWED_AUTH_LINE_TOO_LONG, SMTPP_ERR_AUTH_TOO_LONG, 0, 0);
     return;
   }
   if (n == 1 && l[0] == '*') {
     m_error(m, ALLOWED_AUTH_CANCELLED, SMTPP_ERR_AUTH_CANCELLED, 0, 0);
     return;
   }
-  if (n > 0 && !m_base64_ok(l, n)) {
-    m_error(m, ALLOWED_AUTH_BAD_BASE64, SMTPP_ERR_SYNTAX, 0, 0);
+  if (!m_base64_ok(l, n, 0)) {
+    m_error(m, ALLOWED_AUTH_BAD_BASE64, SMTPP_ERR_AUTH_BASE64, 0, 0);
     return;
   }
   smtpp_event ev;
@@ -233,10 +255,7 @@ void m_auth_response(M *m, const uint8_t *l, size_t n, int too_long) {
   ev.flags = SMTPP_EVF_DECIDABLE;
   ev.arg = m_slice(l, n);
   m_event(m, &ev);
-  size_t before = m->r->nrep;
   m_decide(m, SMTPP_VERB_AUTH);
-  if (n == 0 && m->r->nrep > before)
-    m->r->rep[before].quirk = MODEL_Q_EMPTY_AUTH;
 }
 
 /* VRFY/EXPN/HELP text: printable ASCII; 8-bit only when lenient. */
@@ -244,9 +263,28 @@ static int text_err(const M *m, const uint8_t *a, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (a[i] >= 32 && a[i] <= 126)
       continue;
-    if (a[i] >= 0x80)
-      return (m->cfg->lenient & SMTPP_LENIENT_8BIT) ? 0 : SMTPP_ERR_EIGHTBIT;
-    return SMTPP_ERR_SYNTAX;
+    if (a[i] >= 0x80 && (m->cfg->lenient & SMTPP_LENIENT_8BIT))
+      continue; /* every octet is judged, not only the first odd one */
+    return a[i] >= 0x80 ? SMTPP_ERR_EIGHTBIT : SMTPP_ERR_SYNTAX;
+  }
+  return 0;
+}
+
+/* VRFY/EXPN SP String [SP "SMTPUTF8"]: UTF-8 and the parameter when
+ * SMTPUTF8 is offered in an EHLO session (RFC 6531 3.7.4). */
+static int vrfy_err(const M *m, const uint8_t *a, size_t n) {
+  int u = m->helo == 2 && (m->cfg->extensions & SMTPP_EXT_SMTPUTF8);
+  if (!u)
+    return text_err(m, a, n);
+  if (n > 9 && m_ci_is(a + n - 9, 9, " SMTPUTF8"))
+    n -= 9;
+  for (size_t i = 0; i < n;) {
+    size_t k = a[i] >= 32 && a[i] <= 126 ? 1 : a[i] >= 0x80 ? model_utf8(a + i, n - i) : 0;
+    if (k == 0 && a[i] >= 0x80 && (m->cfg->lenient & SMTPP_LENIENT_8BIT))
+      k = 1;
+    if (k == 0)
+      return SMTPP_ERR_SYNTAX;
+    i += k;
   }
   return 0;
 }
@@ -272,32 +310,76 @@ static void simple(M *m, int verb, const uint8_t *a, size_t n, int sit) {
   m_reply_sit(m, sit, 0, P3);
 }
 
-void m_command(M *m, const uint8_t *l, size_t n) {
+/* [p, p+n) starts with the verb BDAT */
+static int bdat_at(const uint8_t *p, size_t n) {
+  return n >= 4 && m_ci_is(p, 4, "BDAT") &&
+         (n == 4 || !((p[4] | 32) >= 'a' && (p[4] | 32) <= 'z'));
+}
+
+/* RFC 3030 2: a BDAT line (its verb is BDAT, or a BDAT follows a bare CR
+ * or LF in it) that cannot be obeyed exactly cannot be resynchronised on
+ * its chunk: 421 and close (RFC 5321 3.8). */
+static int bdat_refused(M *m, const uint8_t *l, size_t n, size_t e,
+                        int too_long, int bad) {
+  int bdat = bdat_at(l, e);
+  for (size_t i = 0; bad && i < e && !bdat; i++)
+    bdat = (l[i] == '\r' || l[i] == '\n') && bdat_at(l + i + 1, e - i - 1);
+  if (!bdat || !(m->cfg->extensions & SMTPP_EXT_CHUNKING))
+    return 0;
+  uint64_t sz;
+  int last;
+  if (!too_long && !bad && n + 2 <= line_limit(m, SMTPP_VERB_BDAT) && e > 5 &&
+      l[4] == ' ' && bdat_args(l + 5, e - 5, &sz, &last))
+    return 0;
+  smtpp_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = SMTPP_EV_PROTOCOL_ERROR;
+  ev.verb = m->verb = SMTPP_VERB_BDAT; /* a BDAT line, wherever its verb */
+  ev.error = SMTPP_ERR_BDAT_SYNTAX;
+  m_event(m, &ev);
+  m_reply_sit(m, ALLOWED_BDAT_MALFORMED, SMTPP_ERR_BDAT_SYNTAX, P4);
+  m->state = MS_CLOSED;
+  return 1;
+}
+
+/* l, n: the line, or the first MODEL_LINE_BUF octets of an over-long one
+ * (too_long), which is judged by them (RFC 3030 2: an over-long BDAT line
+ * too). */
+void m_command(M *m, const uint8_t *l, size_t n, int too_long) {
   size_t e = n, vlen;
-  if (m->cfg->lenient & SMTPP_LENIENT_TRAILING_SP)
+  if ((m->cfg->lenient & SMTPP_LENIENT_TRAILING_SP) && !too_long)
     while (e > 0 && l[e - 1] == ' ')
       e--;
   int verb = model_verb(l, e, &vlen);
   m->verb = verb;
-  if (n + 2 > line_limit(m, verb)) {
-    fail(m, SMTPP_ERR_LINE_TOO_LONG, verb, 0, 0);
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    bad |= l[i] == '\r' || l[i] == '\n' || l[i] == 0;
+  if (bdat_refused(m, l, n, e, too_long, bad))
+    return;
+  if (too_long || n + 2 > line_limit(m, verb)) {
+    if (verb == SMTPP_VERB_AUTH && (m->cfg->extensions & SMTPP_EXT_AUTH))
+      m_error(m, ALLOWED_AUTH_LINE_TOO_LONG, SMTPP_ERR_AUTH_TOO_LONG, 0, 0);
+    else
+      fail(m, SMTPP_ERR_LINE_TOO_LONG, verb, 0, 0);
     return;
   }
   if (verb == SMTPP_VERB_NONE) {
     fail(m, SMTPP_ERR_UNKNOWN_COMMAND, verb, 0, 0);
     return;
   }
-  if (vlen < e && l[vlen] != ' ') {
+  /* NOOP's string may follow a TAB: any parameter string is ignored
+   * (RFC 5321 4.1.1.9) */
+  if (vlen < e && l[vlen] != ' ' && !(verb == SMTPP_VERB_NOOP && l[vlen] == '\t')) {
     uint8_t c = l[vlen];
     fail(m, c == '\r' || c == '\n' || c == 0 ? SMTPP_ERR_BARE_CR_LF : SMTPP_ERR_SYNTAX,
          verb, 0, 0);
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    if (l[i] == '\r' || l[i] == '\n' || l[i] == 0) { /* RFC 5321 2.3.8 */
-      fail(m, SMTPP_ERR_BARE_CR_LF, verb, 0, 0);
-      return;
-    }
+  if (bad) { /* RFC 5321 2.3.8 */
+    fail(m, SMTPP_ERR_BARE_CR_LF, verb, 0, 0);
+    return;
+  }
   const model_verbdef *v = &model_verbs[verb];
   if (v->ext && !(m->cfg->extensions & v->ext)) {
     fail(m, SMTPP_ERR_NOT_IMPLEMENTED, verb, 0, 0);
@@ -308,18 +390,8 @@ void m_command(M *m, const uint8_t *l, size_t n) {
   size_t an = has_arg ? e - vlen - 1 : 0;
   uint64_t bsize = 0;
   int blast = 0;
-  if (verb == SMTPP_VERB_BDAT && (!has_arg || !bdat_args(a, an, &bsize, &blast))) {
-    /* RFC 3030 2: the chunk cannot be skipped; RFC 5321 3.8: 421, close */
-    smtpp_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SMTPP_EV_PROTOCOL_ERROR;
-    ev.verb = verb;
-    ev.error = SMTPP_ERR_BDAT_SYNTAX;
-    m_event(m, &ev);
-    m_reply_sit(m, ALLOWED_BDAT_MALFORMED, SMTPP_ERR_BDAT_SYNTAX, P4);
-    m->state = MS_CLOSED;
-    return;
-  }
+  if (verb == SMTPP_VERB_BDAT)
+    (void)bdat_args(a, an, &bsize, &blast); /* bdat_refused() passed it */
   int seq = sequence(m, verb);
   if (seq) {
     if (verb == SMTPP_VERB_BDAT) { /* read the chunk, then 503 */
@@ -376,9 +448,6 @@ void m_command(M *m, const uint8_t *l, size_t n) {
     break;
   case SMTPP_VERB_NOOP: /* RFC 5321 4.1.1.9: any parameter string ignored */
     simple(m, verb, a, an, ALLOWED_NOOP_OK);
-    for (size_t i = 0; i < an; i++)
-      if (a[i] < 32 || a[i] > 126)
-        m->r->rep[m->r->nrep - 1].quirk = MODEL_Q_NOOP_ARGS;
     break;
   case SMTPP_VERB_HELP:
     if ((err = text_err(m, a, an)) != 0)
@@ -388,7 +457,7 @@ void m_command(M *m, const uint8_t *l, size_t n) {
     break;
   case SMTPP_VERB_VRFY:
   case SMTPP_VERB_EXPN:
-    if ((err = text_err(m, a, an)) != 0) {
+    if ((err = vrfy_err(m, a, an)) != 0) {
       fail(m, err, verb, 0, 0);
     } else {
       smtpp_event ev = command_event(verb, a, an);

@@ -9,14 +9,14 @@
 
 enum { LINE_START, IN_LINE, CR_SEEN, DOT, DOT_CR };
 
-static void put(model_data *d, uint8_t c, obuf *body) {
-  obuf_byte(body, c);
+static void put(model_data *d, uint8_t c, bbuf *body) {
+  bbuf_addc(body, c);
   d->line_len++;
   if (d->line_len > 1000)
     d->line_too_long = 1;
 }
 
-int model_data_byte(model_data *d, uint8_t c, obuf *body) {
+int model_data_byte(model_data *d, uint8_t c, bbuf *body) {
   switch (d->st) {
   case LINE_START:
     d->line_len = 0;

@@ -90,9 +90,9 @@ void m_decide(M *m, int kind);
 void m_starttls(M *m);
 /* Helpers */
 int m_ci_is(const uint8_t *p, size_t n, const char *lit);
-int m_base64_ok(const uint8_t *p, size_t n);
+int m_base64_ok(const uint8_t *p, size_t n, int initial);
 int m_mech_offered(const M *m, const uint8_t *p, size_t n);
-void m_command(M *m, const uint8_t *l, size_t n);
+void m_command(M *m, const uint8_t *l, size_t n, int too_long);
 void m_auth_response(M *m, const uint8_t *l, size_t n, int too_long);
 
 #endif

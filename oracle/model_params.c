@@ -6,7 +6,7 @@
  *   esmtp-value = 1*(%d33-60 / %d62-126)
  * Taken left to right; the first bad one decides: grammar 501, unknown or
  * not offered 555 (4.1.1.11), twice 501, bad value 501, BODY=BINARYMIME
- * 504; then SIZE over the limit 552 (RFC 1870 6.1).
+ * (not offered) 555; then SIZE over the limit 552 (RFC 1870 6.1).
  */
 #include "model.h"
 
@@ -30,23 +30,57 @@ static int ci_is(const uint8_t *p, size_t n, const char *lit) {
 
 /* xtext (RFC 3461 4): xchar / "+" 2 upper-case hex; decoded never NUL,
  * CR or LF (Exim CVE-2020-28015/28021/28022). */
-static int xtext_ok(const uint8_t *p, size_t n) {
-  static const char hex[] = "0123456789ABCDEF";
+static int hexv(uint8_t c, int ci) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (ci && c >= 'a' && c <= 'f') /* RFC 4954 5: AUTH= hex in either case */
+    return c - 'a' + 10;
+  return -1;
+}
+
+static int xtext_ok(const uint8_t *p, size_t n, int ci) {
   for (size_t i = 0; i < n; i++) {
     uint8_t c = p[i];
     if (c == '+') {
       if (i + 2 >= n)
         return 0;
-      const char *h = p[i + 1] ? strchr(hex, p[i + 1]) : NULL;
-      const char *l = p[i + 2] ? strchr(hex, p[i + 2]) : NULL;
-      if (!h || !l)
+      int h = hexv(p[i + 1], ci), l = hexv(p[i + 2], ci);
+      if (h < 0 || l < 0)
         return 0;
-      int v = (int)(h - hex) * 16 + (int)(l - hex);
+      int v = h * 16 + l;
       if (v == 0 || v == '\r' || v == '\n')
         return 0;
       i += 2;
     } else if (!((c >= 33 && c <= 42) || (c >= 44 && c <= 60) ||
                  (c >= 62 && c <= 126))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* RFC 6533 3: utf-8-addr-xtext / utf-8-addr-unitext: printable ASCII but
+ * "+", "=", "\\"; UTF-8 (the value scan let it in only after SMTPUTF8);
+ * "\\x{" 2*6 hex "}" naming a code point other than NUL, CR, LF. */
+static int utf8_addr_ok(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    uint8_t c = p[i];
+    if (c == '\\') {
+      size_t k = i + 3;
+      unsigned long v = 0;
+      if (i + 2 >= n || p[i + 1] != 'x' || p[i + 2] != '{')
+        return 0;
+      while (k < n && k - i - 3 < 6 && hexv(p[k], 1) >= 0)
+        v = v * 16 + (unsigned long)hexv(p[k++], 1);
+      if (k - i - 3 < 2 || k >= n || p[k] != '}' || v == 0 || v == '\r' ||
+          v == '\n' || v > 0x10FFFF)
+        return 0;
+      i = k + 1;
+    } else if (c >= 0x80 || (c >= 33 && c <= 126 && c != '+' && c != '=')) {
+      i++;
+    } else {
       return 0;
     }
   }
@@ -122,19 +156,20 @@ static int value(int id, const uint8_t *v, size_t n, model_params *out) {
     e->body = ci_is(v, n, "7BIT") ? 1 : ci_is(v, n, "8BITMIME") ? 2 : 0;
     if (e->body)
       return 0;
-    return ci_is(v, n, "BINARYMIME") ? SMTPP_ERR_PARAM_NOT_IMPL
+    /* BINARYMIME not offered: cannot implement, 555 (RFC 5321 4.1.1.11) */
+    return ci_is(v, n, "BINARYMIME") ? SMTPP_ERR_UNKNOWN_PARAM
                                      : SMTPP_ERR_BAD_PARAM;
   case RET: /* RFC 3461 4.3 */
     e->ret = ci_is(v, n, "FULL") ? 1 : ci_is(v, n, "HDRS") ? 2 : 0;
     return e->ret ? 0 : SMTPP_ERR_BAD_PARAM;
   case ENVID: /* RFC 3461 4.4: at most 100 octets */
     e->envid = sl(v, n);
-    return n >= 1 && n <= 100 && xtext_ok(v, n) ? 0 : SMTPP_ERR_BAD_PARAM;
+    return n >= 1 && n <= 100 && xtext_ok(v, n, 0) ? 0 : SMTPP_ERR_BAD_PARAM;
   case AUTH: /* RFC 4954 5: "<>" or xtext */
     e->auth = sl(v, n);
     if (n == 2 && v[0] == '<' && v[1] == '>')
       return 0;
-    return n >= 1 && n <= 500 && xtext_ok(v, n) ? 0 : SMTPP_ERR_BAD_PARAM;
+    return n >= 1 && n <= 500 && xtext_ok(v, n, 1) ? 0 : SMTPP_ERR_BAD_PARAM;
   case NOTIFY: /* RFC 3461 4.1 */
     e->notify = (uint8_t)notify_bits(v, n);
     return e->notify ? 0 : SMTPP_ERR_BAD_PARAM;
@@ -151,7 +186,9 @@ static int value(int id, const uint8_t *v, size_t n, model_params *out) {
     }
     e->orcpt_type = sl(v, semi);
     e->orcpt = sl(v + semi + 1, n - semi - 1);
-    return xtext_ok(v + semi + 1, n - semi - 1) ? 0 : SMTPP_ERR_BAD_PARAM;
+    if (ci_is(v, semi, "UTF-8")) /* RFC 6533 3 */
+      return utf8_addr_ok(v + semi + 1, n - semi - 1) ? 0 : SMTPP_ERR_BAD_PARAM;
+    return xtext_ok(v + semi + 1, n - semi - 1, 0) ? 0 : SMTPP_ERR_BAD_PARAM;
   }
   default:
     return SMTPP_ERR_BAD_PARAM;
@@ -159,7 +196,7 @@ static int value(int id, const uint8_t *v, size_t n, model_params *out) {
 }
 
 int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
-                       uint64_t max_size, model_params *out) {
+                       uint64_t max_size, int utf8, model_params *out) {
   unsigned seen = 0;
   size_t i = 0;
   memset(out, 0, sizeof *out);
@@ -177,8 +214,10 @@ int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
     if (i < n && p[i] == '=') {
       has_val = 1;
       val = ++i;
-      while (i < n && p[i] >= 33 && p[i] <= 126 && p[i] != '=')
-        i++;
+      /* RFC 6531 3.3: UTF-8 in values of a SMTPUTF8 transaction */
+      while (i < n && ((p[i] >= 33 && p[i] <= 126 && p[i] != '=') ||
+                       (utf8 && p[i] >= 0x80 && model_utf8(p + i, n - i))))
+        i += p[i] >= 0x80 ? model_utf8(p + i, n - i) : 1;
       valn = i - val;
       if (valn == 0)
         return SMTPP_ERR_SYNTAX;

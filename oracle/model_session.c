@@ -23,8 +23,11 @@ static int helo_reply(int sit) {
 
 static void put_enh(const M *m, char *dst, int code, const char *enh, int sit) {
   dst[0] = '\0';
+  /* any reply to a HELO/EHLO line, malformed or over-long ones too */
+  int to_helo = m->verb == SMTPP_VERB_HELO || m->verb == SMTPP_VERB_EHLO;
   if (!enh || !enh[0] || code / 100 == 3 || sit == ALLOWED_GREETING ||
-      helo_reply(sit) || !(m->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES))
+      helo_reply(sit) || to_helo ||
+      !(m->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES))
     return;
   strncpy(dst, enh, 11);
   dst[11] = '\0';
@@ -33,7 +36,7 @@ static void put_enh(const M *m, char *dst, int code, const char *enh, int sit) {
 static model_reply *reply_raw(M *m, int sit, int code, const char *enh,
                               int err, int prop) {
   model_result *r = m->r;
-  r->rep = oracle_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
+  r->rep = bb_grow(r->rep, &r->caprep, r->nrep, sizeof *r->rep);
   model_reply *p = &r->rep[r->nrep++];
   memset(p, 0, sizeof *p);
   p->sit = sit;
@@ -62,6 +65,7 @@ void m_count(M *m, int code) {
     return;
   uint32_t max = m->cfg->max_errors ? m->cfg->max_errors : 20;
   if (++m->nerrors >= max) {
+    m->verb = SMTPP_VERB_NONE; /* the 421 answers no command */
     m_reply_sit(m, ALLOWED_TOO_MANY_ERRORS, SMTPP_ERR_TOO_MANY_ERRORS, P9);
     m->state = MS_CLOSED;
   }
@@ -71,7 +75,7 @@ static int limit_sit(int sit) {
   return sit == ALLOWED_LINE_TOO_LONG || sit == ALLOWED_MAIL_PATH_TOO_LONG ||
          sit == ALLOWED_RCPT_PATH_TOO_LONG || sit == ALLOWED_MAIL_SIZE_EXCEEDED ||
          sit == ALLOWED_TOO_MANY_RECIPIENTS || sit == ALLOWED_MESSAGE_TOO_BIG ||
-         sit == ALLOWED_TEXT_LINE_TOO_LONG;
+         sit == ALLOWED_TEXT_LINE_TOO_LONG || sit == ALLOWED_AUTH_LINE_TOO_LONG;
 }
 
 /* A line refused: its PROTOCOL_ERROR event, its reply, the budget. */
@@ -105,17 +109,17 @@ void m_error(M *m, int sit, int err, int alt_sit, int alt_err) {
  * at most 127 octets of it, every octet outside printable ASCII as '?',
  * cut so that the line stays within 512 octets (RFC 5321 4.5.3.1.5). */
 static void host_text(M *m, model_reply *p, const char *prefix, const char *text) {
-  obuf *t = &m->r->texts;
+  bbuf *t = &m->r->texts;
   p->text_off = t->len;
   if (prefix)
-    obuf_put(t, prefix, strlen(prefix));
+    bbuf_add(t, prefix, strlen(prefix));
   size_t n = 0;
   while (n < 127 && text[n])
     n++;
   size_t room = 512 - 6 - (p->enh[0] ? strlen(p->enh) + 1 : 0);
   for (size_t i = 0; i < n && t->len - p->text_off < room; i++) {
     uint8_t c = (uint8_t)text[i];
-    obuf_byte(t, c >= 32 && c <= 126 ? c : '?');
+    bbuf_addc(t, c >= 32 && c <= 126 ? c : '?');
   }
   p->text_len = t->len - p->text_off;
   p->has_text = 1;
@@ -129,7 +133,7 @@ static const char *hostname(const M *m) {
  * Domain [SP ehlo-greet], then one line per extension offered, each
  * keyword as its RFC names it. */
 static void ehlo_lines(M *m, model_reply *p, const char *text) {
-  obuf *t = &m->r->texts;
+  bbuf *t = &m->r->texts;
   uint32_t e = m->cfg->extensions;
   char size[32];
   snprintf(size, sizeof size, "SIZE %llu", (unsigned long long)m->cfg->max_message_size);
@@ -145,7 +149,7 @@ static void ehlo_lines(M *m, model_reply *p, const char *text) {
   };
   host_text(m, p, hostname(m), "");
   if (text) {
-    obuf_byte(t, ' ');
+    bbuf_addc(t, ' ');
     size_t start = p->text_off;
     host_text(m, p, NULL, text);
     p->text_off = start;
@@ -153,13 +157,13 @@ static void ehlo_lines(M *m, model_reply *p, const char *text) {
   }
   for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
     if (kw[i]) {
-      obuf_byte(t, '\n');
-      obuf_put(t, kw[i], strlen(kw[i]));
+      bbuf_addc(t, '\n');
+      bbuf_add(t, kw[i], strlen(kw[i]));
     }
   if (e & SMTPP_EXT_AUTH) { /* RFC 4954 3 */
     const char *mech = m->cfg->auth_mechanisms ? m->cfg->auth_mechanisms : "PLAIN";
-    obuf_put(t, "\nAUTH ", 6);
-    obuf_put(t, mech, strlen(mech));
+    bbuf_add(t, "\nAUTH ", 6);
+    bbuf_add(t, mech, strlen(mech));
   }
   p->text_len = t->len - p->text_off;
   p->ehlo = 1;
@@ -174,7 +178,7 @@ smtpp_slice m_slice(const uint8_t *p, size_t n) {
 
 void m_event_alt(M *m, const smtpp_event *ev, uint64_t also) {
   model_result *r = m->r;
-  r->ev_ok = oracle_grow(r->ev_ok, &r->cap_ev_ok, r->nevents, sizeof *r->ev_ok);
+  r->ev_ok = bb_grow(r->ev_ok, &r->cap_ev_ok, r->nevents, sizeof *r->ev_ok);
   r->ev_ok[r->nevents++] = also | ((uint64_t)1 << ev->error);
   oracle_event_text(&r->events, ev);
 }
@@ -183,11 +187,11 @@ void m_event(M *m, const smtpp_event *ev) { m_event_alt(m, ev, 0); }
 
 /* ---- messages ---- */
 model_msg *model_msg_add(model_msg **arr, size_t *n, size_t *cap, size_t *ninit) {
-  *arr = oracle_grow(*arr, cap, *n, sizeof **arr);
+  *arr = bb_grow(*arr, cap, *n, sizeof **arr);
   model_msg *g = &(*arr)[*n];
   if (*n < *ninit) {
-    obuf body = g->body; /* keep its memory */
-    obuf_reset(&body);
+    bbuf body = g->body; /* keep its memory */
+    bbuf_reset(&body);
     memset(g, 0, sizeof *g);
     g->body = body;
   } else {
@@ -420,7 +424,7 @@ static void resolve(M *m, int kind, const oracle_decision *d) {
     } else if (text) { /* helo-ok-rsp = "250" SP Domain [SP helo-greet] */
       host_text(m, p, hostname(m), "");
       size_t start = p->text_off;
-      obuf_byte(&m->r->texts, ' ');
+      bbuf_addc(&m->r->texts, ' ');
       host_text(m, p, NULL, text);
       p->text_off = start;
       p->text_len = m->r->texts.len - start;
@@ -475,6 +479,7 @@ void m_decide(M *m, int kind) {
     /* smtpp_shutdown(): the pending decision takes its default, then
      * 421 4.3.2 and the session closes (RFC 5321 3.8) */
     resolve(m, kind, NULL);
+    m->verb = SMTPP_VERB_NONE; /* the 421 answers no command */
     if (m->state != MS_CLOSED)
       m_reply_sit(m, ALLOWED_SHUTDOWN, SMTPP_ERR_SHUTDOWN, P3);
     m->state = MS_CLOSED;
@@ -519,11 +524,14 @@ int m_ci_is(const uint8_t *p, size_t n, const char *lit) {
   return 1;
 }
 
-/* RFC 4648 4 base64, or "=" for an empty initial response (RFC 4954 4). */
-int m_base64_ok(const uint8_t *p, size_t n) {
-  if (n == 1 && p[0] == '=')
+/* RFC 4648 4 base64; an initial response may be "=" (empty), a response
+ * line after 334 may be empty (RFC 4954 4). */
+int m_base64_ok(const uint8_t *p, size_t n, int initial) {
+  if (initial && n == 1 && p[0] == '=')
     return 1;
-  if (n == 0 || n % 4 != 0)
+  if (n == 0)
+    return !initial;
+  if (n % 4 != 0)
     return 0;
   size_t pad = 0;
   while (pad < 2 && p[n - 1 - pad] == '=')
@@ -562,15 +570,15 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
                const oracle_tape *tape, model_result *out) {
   M m;
   oracle_tape t = {NULL, 0, 0};
-  static obuf scratch;
+  static bbuf scratch;
   if (tape)
     t = *tape;
   t.pos = 0;
   out->nrep = 0; /* reuse the arrays of an earlier run */
   out->nevents = 0;
   out->nmsg = 0;
-  obuf_reset(&out->events);
-  obuf_reset(&out->texts);
+  bbuf_reset(&out->events);
+  bbuf_reset(&out->texts);
   out->tls = out->closed = 0;
   memset(&m, 0, sizeof m);
   m.cfg = cfg;
@@ -583,10 +591,10 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
   size_t pos = 0;
   while (pos < len && m.state != MS_CLOSED && m.state != MS_TLS) {
     if (m.state == MS_DATA) {
-      obuf_reset(&scratch);
+      bbuf_reset(&scratch);
       int end = model_data_byte(&m.data, in[pos++], &scratch);
       if (scratch.len) {
-        obuf_put(&m_msg_open(&m)->body, scratch.p, scratch.len);
+        bbuf_add(&m_msg_open(&m)->body, scratch.p, scratch.len);
         m.msg_size += scratch.len;
       }
       if (!m.msg_err && m.data.line_too_long)
@@ -600,7 +608,7 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
       if ((uint64_t)take > m.bdat_left)
         take = (size_t)m.bdat_left;
       if (!m.bdat_discard && take) {
-        obuf_put(&m_msg_open(&m)->body, in + pos, take);
+        bbuf_add(&m_msg_open(&m)->body, in + pos, take);
         m.msg_size += take;
       }
       pos += take;
@@ -616,11 +624,11 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
       /* no line end: once the tail cannot fit the line buffer the parser
        * may answer at once (it skips the rest of the line) */
       m.line_len = len - pos;
-      if (len - pos > MODEL_LINE_BUF) {
+      if (len - pos > MODEL_LINE_BUF) { /* judged by its first octets */
         if (m.state == MS_AUTH)
           m_auth_response(&m, NULL, 0, 1);
         else
-          m_error(&m, ALLOWED_LINE_TOO_LONG, SMTPP_ERR_LINE_TOO_LONG, 0, 0);
+          m_command(&m, in + pos, MODEL_LINE_BUF, 1);
       }
       break;
     }
@@ -628,9 +636,9 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
     if (m.state == MS_AUTH)
       m_auth_response(&m, in + pos, content, n > MODEL_LINE_BUF);
     else if (n > MODEL_LINE_BUF)
-      m_error(&m, ALLOWED_LINE_TOO_LONG, SMTPP_ERR_LINE_TOO_LONG, 0, 0);
+      m_command(&m, in + pos, MODEL_LINE_BUF, 1);
     else
-      m_command(&m, in + pos, content);
+      m_command(&m, in + pos, content, 0);
     pos += n;
     if (m.state == MS_CHUNK && m.bdat_left == 0)
       chunk_done(&m); /* BDAT 0 */
@@ -641,11 +649,11 @@ void model_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
 
 void model_result_free(model_result *r) {
   for (size_t i = 0; i < r->nmsg_init; i++)
-    obuf_free(&r->msg[i].body);
+    bbuf_free(&r->msg[i].body);
   free(r->msg);
   free(r->rep);
-  obuf_free(&r->events);
+  bbuf_free(&r->events);
   free(r->ev_ok);
-  obuf_free(&r->texts);
+  bbuf_free(&r->texts);
   memset(r, 0, sizeof *r);
 }

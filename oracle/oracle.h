@@ -16,7 +16,8 @@
 #ifndef ORACLE_H
 #define ORACLE_H
 
-#include "buf.h"
+#include "bbuf.h"
+#include "hash.h"
 #include "decide.h"
 #include "model.h"
 #include "smtpp/smtpp.h"
@@ -68,15 +69,15 @@ typedef struct oracle_report {
  * stream with a stored one by hashing the stored octets. */
 typedef struct oracle_trace {
   int hash_only;
-  obuf out;             /* every reply octet, in order */
-  obuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
-  obuf ev_raw;          /* events exactly as delivered */
-  obuf ev_text;         /* events as oracle_event_text() lines (P11) */
+  bbuf out;             /* every reply octet, in order */
+  bbuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
+  bbuf ev_raw;          /* events exactly as delivered */
+  bbuf ev_text;         /* events as oracle_event_text() lines (P11) */
   ohash h_out, h_norm, h_raw; /* the same three streams when hash_only */
   model_msg *msg;       /* message bodies rebuilt from the events */
   size_t nmsg, capmsg, nmsg_init;
   int body_open;        /* a DATA/BDAT message is being delivered */
-  obuf pend_body;       /* body pieces not yet written to ev_norm */
+  bbuf pend_body;       /* body pieces not yet written to ev_norm */
   int pend_open, pend_verb;
   size_t size_mismatch; /* MESSAGE_END whose message_size != body */
   int tls;              /* an SMTPP_EV_STARTTLS was seen */
@@ -135,7 +136,5 @@ int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
                oracle_report *rep);
 
 void oracle_report_print(const oracle_report *rep, FILE *f);
-/* Escapes up to n octets of p into dst (C-like escapes), cut to cap. */
-void oracle_escape(char *dst, size_t cap, const uint8_t *p, size_t n);
 
 #endif

@@ -23,30 +23,6 @@ const char *oracle_prop_desc(int p) {
   return p > 0 && p < ORACLE__COUNT ? descs[p] : "";
 }
 
-void oracle_escape(char *dst, size_t cap, const uint8_t *p, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  size_t k = 0;
-  for (size_t i = 0; i < n && k + 5 < cap; i++) {
-    uint8_t c = p[i];
-    if (c == '\r') {
-      dst[k++] = '\\';
-      dst[k++] = 'r';
-    } else if (c == '\n') {
-      dst[k++] = '\\';
-      dst[k++] = 'n';
-    } else if (c >= 32 && c < 127 && c != '\\') {
-      dst[k++] = (char)c;
-    } else {
-      dst[k++] = '\\';
-      dst[k++] = 'x';
-      dst[k++] = hex[c >> 4];
-      dst[k++] = hex[c & 15];
-    }
-  }
-  if (cap)
-    dst[k < cap ? k : cap - 1] = '\0';
-}
-
 static void print_known(const oracle_report *rep, FILE *f) {
   for (int k = 0; k < ORACLE_KNOWN__COUNT; k++)
     if ((rep->known >> k) & 1)

@@ -11,13 +11,13 @@
 void oracle_trace_init(oracle_trace *t) { memset(t, 0, sizeof *t); }
 
 void oracle_trace_free(oracle_trace *t) {
-  obuf_free(&t->out);
-  obuf_free(&t->ev_norm);
-  obuf_free(&t->ev_raw);
-  obuf_free(&t->ev_text);
-  obuf_free(&t->pend_body);
+  bbuf_free(&t->out);
+  bbuf_free(&t->ev_norm);
+  bbuf_free(&t->ev_raw);
+  bbuf_free(&t->ev_text);
+  bbuf_free(&t->pend_body);
   for (size_t i = 0; i < t->nmsg_init; i++)
-    obuf_free(&t->msg[i].body);
+    bbuf_free(&t->msg[i].body);
   free(t->msg);
   memset(t, 0, sizeof *t);
 }
@@ -30,11 +30,11 @@ void oracle_trace_reset(oracle_trace *t) {
   t->ev_raw = k.ev_raw;
   t->ev_text = k.ev_text;
   t->pend_body = k.pend_body;
-  obuf_reset(&t->out);
-  obuf_reset(&t->ev_norm);
-  obuf_reset(&t->ev_raw);
-  obuf_reset(&t->ev_text);
-  obuf_reset(&t->pend_body);
+  bbuf_reset(&t->out);
+  bbuf_reset(&t->ev_norm);
+  bbuf_reset(&t->ev_raw);
+  bbuf_reset(&t->ev_text);
+  bbuf_reset(&t->pend_body);
   t->msg = k.msg;
   t->capmsg = k.capmsg;
   t->nmsg_init = k.nmsg_init;
@@ -44,12 +44,12 @@ void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n) {
   if (t->hash_only)
     ohash_put(&t->h_out, bytes, n);
   else
-    obuf_put(&t->out, bytes, n);
+    bbuf_add(&t->out, bytes, n);
 }
 
 /* A stream of the trace: stored octets, or their hash when hash_only. */
 typedef struct sink {
-  obuf *b;
+  bbuf *b;
   ohash *h;
 } sink;
 
@@ -64,7 +64,7 @@ static sink stream(oracle_trace *t, int raw) {
 
 static void emit(sink k, const void *p, size_t n) {
   if (k.b)
-    obuf_put(k.b, p, n);
+    bbuf_add(k.b, p, n);
   else
     ohash_put(k.h, p, n);
 }
@@ -202,10 +202,10 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
       flush_body(t);
     t->pend_open = 1;
     t->pend_verb = ev->verb;
-    obuf_put(&t->pend_body, ev->arg.p, ev->arg.len);
+    bbuf_add(&t->pend_body, ev->arg.p, ev->arg.len);
     if (!t->hash_only && ev->arg.len) {
       helo_settle(t);
-      obuf_put(&open_msg(t)->body, ev->arg.p, ev->arg.len);
+      bbuf_add(&open_msg(t)->body, ev->arg.p, ev->arg.len);
     }
     return;
   }

@@ -1,113 +1,48 @@
 /*
- * dialog.h - the dialog test library: reads the tests/dialogs files (NAME.dialog) and
- * runs them through libsmtpp with any chunking of the client bytes.
+ * dialog.h - the dialog test library: runs the tests/dialogs files
+ * (NAME.dialog, read by common/dialogfile.h) through libsmtpp with any
+ * chunking of the client bytes, and compares what happened with the file.
  *
- * File format (one directive per line, '#' starts a comment line):
- *   # title: ...  # rfc: 5321 4.1.4  # level: must|should|hardening
- *   ! ext +NAME | ! ext -NAME        (PIPELINING SIZE 8BITMIME SMTPUTF8 DSN
- *                                     CHUNKING ENHANCEDSTATUSCODES STARTTLS
- *                                     AUTH; default SMTPP_EXT_DEFAULT)
- *   ! size N | ! max-rcpt N | ! max-errors N
- *   ! lenient bare-lf|8bit|long-lines|path-space|trailing-sp
- *   ! policy reject-mail|reject-rcpt|reject-message|auth
- *   S: 250 [2.1.0]   one expected reply (enhanced code optional, brackets
- *                    optional; "-" instead demands that there is none)
- *   C: text          client line, CRLF appended
- *   R: text          raw client bytes with escapes \r \n \t \0 \\ \xHH
- *   B: text          expected body (escapes) of the next MESSAGE_END
- *   T: ok|fail       TLS barrier: smtpp_tls_done(s, ok) after the bytes
- *                    before it were fed
- *   X:               the session must be closed here; no reply follows
+ * File format: tests/dialogs/README.md (summary in common/dialogfile.h).
+ * Replies are read by common/replies.h in smtpp's own form (RS_SMTPP).
+ *
+ * E: lines (common/eventfmt.h writes the same form):
+ *   E: TYPE [VERB] [error=NAME] [flags=a,b] [field ...]
+ * When a file has E: lines, the events of the run but BODY (B: pins the
+ * bodies) must be exactly those lines, in order; a file without E: lines
+ * does not compare events.  Fields appear only when the event carries
+ * them, in this order: arg= path= local= domain= initial= ("escaped"),
+ * chunk=N (BDAT), size=N (MESSAGE_END), then the decoded MAIL/RCPT
+ * parameters SIZE=N BODY=7BIT|8BITMIME SMTPUTF8 RET=FULL|HDRS
+ * NOTIFY=NEVER|SUCCESS,FAILURE,DELAY ENVID="" ORCPT-TYPE="" ORCPT=""
+ * AUTH="".  Flags: group-end decidable last smtputf8 (input-pending is
+ * never shown: it depends on the chunking).  Blanks between fields are
+ * free.  Example:
+ *   E: COMMAND RCPT flags=decidable path="b@c.example" local="b"
+ *      domain="c.example" NOTIFY=SUCCESS,FAILURE ORCPT-TYPE="rfc822"
+ *      ORCPT="b@c.example"           (one line in the file)
+ *   E: MESSAGE_END error=MSG_TOO_BIG size=120
+ *
+ * S: lines that pin a multi-line reply line by line:
+ *   S: 250-localhost
+ *   S: 250-PIPELINING
+ *   S: 250 SMTPUTF8
+ * compare the text of every line exactly (and the number of lines).
  *
  * Test code: it allocates freely and aborts on out-of-memory.
  */
 #ifndef SMTPP_TESTS_DIALOG_H
 #define SMTPP_TESTS_DIALOG_H
 
+#include "bbuf.h"
+#include "dialogfile.h"
+#include "esc.h"
+#include "eventfmt.h"
+#include "replies.h"
 #include "smtpp/smtpp.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* A growable byte buffer. */
-typedef struct dlg_buf {
-  unsigned char *p;
-  size_t len, cap;
-} dlg_buf;
-
-void dlg_buf_add(dlg_buf *b, const void *p, size_t n);
-void dlg_buf_addc(dlg_buf *b, int c);
-void dlg_buf_addf(dlg_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Appends n bytes, escaped (\r \n \t \0 \\ \" \xHH) so the result is
- * printable ASCII. */
-void dlg_buf_add_escaped(dlg_buf *b, const void *p, size_t n);
-const char *dlg_buf_str(dlg_buf *b); /* NUL-terminates (not counted) */
-void dlg_buf_free(dlg_buf *b);
-
-/* One reply (a multi-line reply counts once). */
-typedef struct dlg_reply {
-  int code;       /* 200..599 */
-  char enh[16];   /* enhanced code of the last line, "" if none/unchecked */
-  int lines;      /* number of lines (0 in an expectation: unchecked) */
-} dlg_reply;
-
-/* Parses a reply byte stream into replies and checks every line (<= 512
- * octets with CRLF, ends in CRLF, 3 digits 2xx-5xx then SP or '-', same
- * code on continuation lines, printable ASCII only).  Violations are
- * appended as text lines to *errs (may be NULL) and counted in the result. */
-size_t dlg_parse_replies(const unsigned char *p, size_t len, dlg_reply **out,
-                         size_t *nout, dlg_buf *errs);
-/* "250 2.1.0 (x2)" into b. */
-void dlg_reply_fmt(dlg_buf *b, const dlg_reply *r);
-
-#define DLG_POL_REJECT_MAIL    (1u << 0)
-#define DLG_POL_REJECT_RCPT    (1u << 1)
-#define DLG_POL_REJECT_MESSAGE (1u << 2)
-#define DLG_POL_AUTH           (1u << 3)
-
-typedef struct dlg_barrier {
-  size_t off; /* in the client byte stream */
-  int ok;
-} dlg_barrier;
-
-typedef struct dialog {
-  char *path;
-  const char *name;          /* file name part of path */
-  char title[256];
-  char rfc[256];
-  char level[64];
-  int has_rfc, has_level, has_title;
-  smtpp_config cfg;
-  unsigned policy;           /* DLG_POL_* */
-  dlg_buf input;             /* all client bytes */
-  dlg_barrier *barriers;
-  size_t nbarriers;
-  dlg_reply *expect;         /* expected replies */
-  size_t nexpect;
-  size_t *expect_pos;        /* client bytes before each S: line */
-  dlg_buf *bodies;           /* expected bodies (B:) */
-  size_t nbodies;
-  int expect_closed;         /* X: seen */
-  size_t closed_after;       /* replies expected before the close */
-  size_t closed_pos;         /* client bytes before X: */
-  /* smtpp serve flags that express the directives; serve_ok = 0 when
-   * the dialog cannot be replayed through serve (T:, ! policy). */
-  int serve_ok;
-  char serve_why[64];
-  char *serve_args[64];
-  size_t nserve_args;
-  char error[512];           /* parse error, "" if none */
-} dialog;
-
-/* Reads and parses a file.  Returns 0, or -1 with d->error set. */
-int dlg_load(dialog *d, const char *path);
-void dlg_free(dialog *d);
-
-/* Lists the *.dialog files of dir, sorted by name (full paths).  Returns
- * the count, -1 on error.  Free with dlg_free_list. */
-long dlg_list(const char *dir, char ***out);
-void dlg_free_list(char **list, long n);
 
 /* Where the runner puts a chunk before feeding it (e.g. at a guard page).
  * Must return a pointer to len bytes equal to src (len may be 0: then any
@@ -127,11 +62,14 @@ typedef struct dlg_opts {
 } dlg_opts;
 
 typedef struct dlg_result {
-  dlg_buf replies;       /* the reply byte stream */
-  dlg_buf events;        /* the event log, one event per line */
-  dlg_buf *bodies;       /* the body of each MESSAGE_END */
+  bbuf replies;          /* the reply byte stream */
+  bbuf events;           /* the event log, one event per line, with the
+                            runner's own notes (DECIDE, TLS_DONE, bodies) */
+  bbuf elist;            /* the events but BODY as E: lines (eventfmt.h),
+                            one per line; empty with null_ev */
+  bbuf *bodies;       /* the body of each MESSAGE_END */
   size_t nbodies;
-  dlg_buf errors;        /* contract violations seen by the runner */
+  bbuf errors;        /* contract violations seen by the runner */
   int closed;            /* SMTPP_CLOSED seen */
   size_t closed_at;      /* reply octets when SMTPP_CLOSED was first seen */
   size_t closed_pos;     /* client octets consumed when it was seen */
@@ -148,26 +86,26 @@ int dlg_run(const dialog *d, const size_t *cuts, size_t ncuts,
             const dlg_opts *o, dlg_result *r);
 void dlg_result_free(dlg_result *r);
 
-/* Compares a run's replies (and bodies and close) with the dialog's
+/* "250 2.1.0 (3 lines)" into b. */
+void dlg_reply_fmt(bbuf *b, int code, const char *enh, int lines);
+
+/* Compares a run's replies (and bodies, events and close) with the dialog's
  * expectations.  Returns 0 if they match; otherwise writes a readable
  * diff into *diff and returns -1.  Also fails on reply-format and runner
  * violations. */
-int dlg_check(const dialog *d, const dlg_result *r, dlg_buf *diff);
+int dlg_check(const dialog *d, const dlg_result *r, bbuf *diff);
 
 /* The reply part of dlg_check: the reply stream p[0..len) parses cleanly
  * and into the dialog's expected reply list. */
 int dlg_check_replies(const dialog *d, const unsigned char *p, size_t len,
-                      dlg_buf *diff);
+                      bbuf *diff);
 
 /* Compares two runs (reply bytes, event log, bodies, close).  Returns 0 if
  * equal; otherwise describes the first difference in *diff. */
-int dlg_compare_runs(const dlg_result *a, const dlg_result *b, dlg_buf *diff);
+int dlg_compare_runs(const dlg_result *a, const dlg_result *b, bbuf *diff);
 
 /* printf to stdout, flushed, with no length limit (cmocka's
  * print_message cuts at 1024 octets). */
 void dlg_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Decodes the escapes of R:/B: text.  Returns 0 or -1 (bad escape). */
-int dlg_unescape(const char *s, dlg_buf *out);
 
 #endif /* SMTPP_TESTS_DIALOG_H */

@@ -1,6 +1,6 @@
 /*
  * dialog_group.h - one cmocka test per dialog file: the main() body shared
- * by test_split, test_guard and test_serve_modes.  Include after
+ * by test_dialogs, test_split, test_guard and test_serve_modes.  Include after
  * <cmocka.h> and "dialog.h".
  */
 #ifndef SMTPP_DIALOG_GROUP_H

@@ -181,11 +181,11 @@ static const struct {
 static int check_slice(const unsigned char *p, size_t n, const char *want,
                        const char **why) {
   if (!want) return 0;
-  dlg_buf w = {0};
+  bbuf w = {0};
   unit_expand(want, &w);
   int bad = !p || n != w.len || memcmp(p, w.p, n) != 0;
   if (bad) *why = "slice";
-  dlg_buf_free(&w);
+  bbuf_free(&w);
   return bad;
 }
 
@@ -193,7 +193,7 @@ static void test_paths(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-    dlg_buf in = {0};
+    bbuf in = {0};
     assert_int_equal(unit_expand(paths[i].in, &in), 0);
     unsigned char *c = unit_copy(in.p, in.len);
     smtpp_path out;
@@ -224,7 +224,7 @@ static void test_paths(void **state) {
       bad = 1;
     }
     free(c);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }
@@ -272,7 +272,7 @@ static void test_domains(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++) {
-    dlg_buf in = {0};
+    bbuf in = {0};
     assert_int_equal(unit_expand(domains[i].in, &in), 0);
     unsigned char *c = unit_copy(in.p, in.len);
     int err = smtpp_check_domain(c, c + in.len, domains[i].utf8);
@@ -283,7 +283,7 @@ static void test_domains(void **state) {
       bad = 1;
     }
     free(c);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }
@@ -362,7 +362,7 @@ static void test_literals(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++) {
-    dlg_buf in = {0};
+    bbuf in = {0};
     assert_int_equal(unit_expand(literals[i].in, &in), 0);
     unsigned char *c = unit_copy(in.p, in.len);
     int err = smtpp_check_address_literal(c, c + in.len);
@@ -373,7 +373,7 @@ static void test_literals(void **state) {
       bad = 1;
     }
     free(c);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }

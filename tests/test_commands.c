@@ -81,9 +81,9 @@ static void test_verb_lookup(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
-    dlg_buf in = {0};
-    assert_int_equal(dlg_unescape(verbs[i].in, &in), 0);
-    dlg_buf_add(&in, "", 0);
+    bbuf in = {0};
+    assert_int_equal(esc_decode(verbs[i].in, strlen(verbs[i].in), &in), 0);
+    bbuf_add(&in, "", 0);
     size_t len = verbs[i].len < 0 ? in.len : (size_t)verbs[i].len;
     /* exact-size copy so an over-read is caught by ASan */
     unsigned char *copy = malloc(len ? len : 1);
@@ -98,7 +98,7 @@ static void test_verb_lookup(void **state) {
       bad = 1;
     }
     free(copy);
-    dlg_buf_free(&in);
+    bbuf_free(&in);
   }
   assert_false(bad);
 }

@@ -81,18 +81,18 @@ static const struct {
 };
 
 typedef struct scan {
-  dlg_buf body;
+  bbuf body;
   int end, too_long, stuck;
   size_t consumed;
 } scan;
 
-static void run(const dlg_buf *in, const size_t *cuts, size_t ncuts,
+static void run(const bbuf *in, const size_t *cuts, size_t ncuts,
                 scan *sc) {
   static smtpp_session s;
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   memset(sc, 0, sizeof *sc);
-  dlg_buf_add(&sc->body, "", 0);
+  bbuf_add(&sc->body, "", 0);
   assert_true(smtpp_init(&s, &cfg) >= 0);
   s.data_state = SMTPP_DS_LINE_START;
   s.data_line_len = 0;
@@ -110,7 +110,7 @@ static void run(const dlg_buf *in, const size_t *cuts, size_t ncuts,
         sc->stuck = 1;
         break;
       }
-      if (r.body.len) dlg_buf_add(&sc->body, r.body.p, r.body.len);
+      if (r.body.len) bbuf_add(&sc->body, r.body.p, r.body.len);
       if (r.line_too_long) sc->too_long = 1;
       if (r.end) sc->end = 1;
       p += n;
@@ -125,7 +125,7 @@ static void test_data(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    dlg_buf in = {0}, want = {0};
+    bbuf in = {0}, want = {0};
     assert_int_equal(unit_expand(cases[i].in, &in), 0);
     assert_int_equal(unit_expand(cases[i].body, &want), 0);
     size_t want_consumed =
@@ -171,12 +171,12 @@ static void test_data(void **state) {
           }
           bad = 1;
         }
-        dlg_buf_free(&sc.body);
+        bbuf_free(&sc.body);
       }
     }
     free(cuts);
-    dlg_buf_free(&in);
-    dlg_buf_free(&want);
+    bbuf_free(&in);
+    bbuf_free(&want);
   }
   assert_false(bad);
 }

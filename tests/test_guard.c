@@ -93,16 +93,16 @@ static void run_one(void **state) {
     if (r.replies.len != ref.replies.len ||
         memcmp(r.replies.p, ref.replies.p, r.replies.len) != 0 ||
         r.errors.len) {
-      dlg_buf a = {0}, b = {0};
-      dlg_buf_add_escaped(&a, ref.replies.p, ref.replies.len);
-      dlg_buf_add_escaped(&b, r.replies.p, r.replies.len);
+      bbuf a = {0}, b = {0};
+      bbuf_add_escaped(&a, ref.replies.p, ref.replies.len);
+      bbuf_add_escaped(&b, r.replies.p, r.replies.len);
       dlg_print("---- %s: fed %s, chunks at the %s guard page:\n"
                     "  plain: \"%s\"\n  guard: \"%s\"\n%s----\n",
                     d.name, bytewise ? "one octet at a time" : "whole",
-                    g.at_start ? "leading" : "trailing", dlg_buf_str(&a),
-                    dlg_buf_str(&b), dlg_buf_str(&r.errors));
-      dlg_buf_free(&a);
-      dlg_buf_free(&b);
+                    g.at_start ? "leading" : "trailing", bbuf_str(&a),
+                    bbuf_str(&b), bbuf_str(&r.errors));
+      bbuf_free(&a);
+      bbuf_free(&b);
       bad = 1;
     }
     dlg_result_free(&r);

@@ -70,7 +70,7 @@ static const struct {
 };
 
 typedef struct linelog {
-  dlg_buf log;
+  bbuf log;
   int stuck;
 } linelog;
 
@@ -93,23 +93,23 @@ static void take_all(smtpp_session *s, const unsigned char *p, size_t n,
     p += used;
     if (got) {
       if (r.too_long) {
-        dlg_buf_add(&l->log, LONG "\n", sizeof LONG);
+        bbuf_add(&l->log, LONG "\n", sizeof LONG);
       } else {
-        dlg_buf_add_escaped(&l->log, r.line, r.len);
-        dlg_buf_addc(&l->log, '\n');
+        bbuf_add_escaped(&l->log, r.line, r.len);
+        bbuf_addc(&l->log, '\n');
       }
     }
   }
 }
 
 /* Runs in with cuts; returns the log (caller frees). */
-static void run(const dlg_buf *in, const size_t *cuts, size_t ncuts,
+static void run(const bbuf *in, const size_t *cuts, size_t ncuts,
                 int bare_lf, linelog *l) {
   static smtpp_session s;
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   memset(l, 0, sizeof *l);
-  dlg_buf_add(&l->log, "", 0);
+  bbuf_add(&l->log, "", 0);
   assert_true(smtpp_init(&s, &cfg) >= 0);
   smtpp_line_reset(&s);
   size_t at = 0;
@@ -126,19 +126,19 @@ static void test_lines(void **state) {
   (void)state;
   int bad = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    dlg_buf in = {0}, want = {0};
+    bbuf in = {0}, want = {0};
     assert_int_equal(unit_expand(cases[i].in, &in), 0);
-    dlg_buf_add(&want, "", 0);
+    bbuf_add(&want, "", 0);
     for (int k = 0; k < MAXL && cases[i].lines[k]; k++) {
       if (!strcmp(cases[i].lines[k], LONG)) {
-        dlg_buf_add(&want, LONG "\n", sizeof LONG);
+        bbuf_add(&want, LONG "\n", sizeof LONG);
         continue;
       }
-      dlg_buf t = {0};
+      bbuf t = {0};
       assert_int_equal(unit_expand(cases[i].lines[k], &t), 0);
-      dlg_buf_add_escaped(&want, t.p, t.len);
-      dlg_buf_addc(&want, '\n');
-      dlg_buf_free(&t);
+      bbuf_add_escaped(&want, t.p, t.len);
+      bbuf_addc(&want, '\n');
+      bbuf_free(&t);
     }
     size_t n = in.len;
     size_t *cuts = malloc((n + 1) * sizeof *cuts);
@@ -179,12 +179,12 @@ static void test_lines(void **state) {
           }
           bad = 1;
         }
-        dlg_buf_free(&l.log);
+        bbuf_free(&l.log);
       }
     }
     free(cuts);
-    dlg_buf_free(&in);
-    dlg_buf_free(&want);
+    bbuf_free(&in);
+    bbuf_free(&want);
   }
   assert_false(bad);
 }

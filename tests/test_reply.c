@@ -32,12 +32,12 @@ static smtpp_session *fresh(void) {
   return &g_s;
 }
 
-static void pull(smtpp_session *s, dlg_buf *out) {
+static void pull(smtpp_session *s, bbuf *out) {
   for (int i = 0; i < 100; i++) {
     size_t n = 0;
     const unsigned char *p = smtpp_out_buf(s, &n);
     if (!n) return;
-    dlg_buf_add(out, p, n);
+    bbuf_add(out, p, n);
     smtpp_out_ack(s, n);
   }
 }
@@ -76,7 +76,7 @@ static void test_lines(void **state) {
   int bad = 0;
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     smtpp_session *s = fresh();
-    dlg_buf text = {0}, want = {0}, got = {0};
+    bbuf text = {0}, want = {0}, got = {0};
     assert_int_equal(unit_expand(lines[i].text, &text), 0);
     assert_int_equal(unit_expand(lines[i].line, &want), 0);
     /* the text is an exact-size copy: the writer reads text_len octets */
@@ -84,7 +84,7 @@ static void test_lines(void **state) {
     int rc = smtpp_reply_line(s, lines[i].code, lines[i].enh,
                               (const char *)c, text.len, lines[i].more);
     pull(s, &got);
-    dlg_buf_add(&got, "", 0);
+    bbuf_add(&got, "", 0);
     if (rc != 0 || got.len != want.len || memcmp(got.p, want.p, want.len)) {
       dlg_print("reply case %zu: rc %d\n  expected \"%s\"\n", i, rc,
                     unit_show(want.p, want.len));
@@ -96,15 +96,16 @@ static void test_lines(void **state) {
       bad = 1;
     }
     free(c);
-    dlg_buf_free(&text);
-    dlg_buf_free(&want);
-    dlg_buf_free(&got);
+    bbuf_free(&text);
+    bbuf_free(&want);
+    bbuf_free(&got);
   }
   assert_false(bad);
 }
 
 /* The default replies of the error table, with and without enhanced
- * codes (RFC 2034: only after EHLO, when offered). */
+ * codes (RFC 2034 4: on every reply when offered, except the replies to
+ * HELO/EHLO). */
 static const struct {
   int err;
   const char *plain;
@@ -140,12 +141,12 @@ static void test_err_replies(void **state) {
   for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
     for (int with_enh = 0; with_enh < 2; with_enh++) {
       smtpp_session *s = fresh();
-      s->helo_kind = with_enh ? 2 : 0; /* as after EHLO / before it */
-      assert_int_equal(smtpp_use_enh(s), with_enh);
-      dlg_buf got = {0};
-      int rc = smtpp_reply_err(s, errs[i].err);
+      assert_int_equal(smtpp_use_enh(s), 1);
+      bbuf got = {0};
+      int rc = smtpp_reply_err(s, errs[i].err,
+                               with_enh ? SMTPP_VERB_NONE : SMTPP_VERB_EHLO);
       pull(s, &got);
-      dlg_buf_add(&got, "", 0);
+      bbuf_add(&got, "", 0);
       const char *want = with_enh ? errs[i].enh : errs[i].plain;
       if (rc != 0 || strcmp((const char *)got.p, want) != 0) {
         dlg_print("error reply %d (%s) %s enhanced codes:\n"
@@ -156,13 +157,22 @@ static void test_err_replies(void **state) {
                       unit_show(got.p, got.len), rc);
         bad = 1;
       }
-      dlg_buf_free(&got);
+      bbuf_free(&got);
     }
   }
-  /* after HELO (not EHLO), or with ENHANCEDSTATUSCODES not offered: none */
+  /* after HELO too (RFC 2034 4); with ENHANCEDSTATUSCODES not offered: none */
   smtpp_session *s = fresh();
   s->helo_kind = 1;
-  assert_int_equal(smtpp_use_enh(s), 0);
+  assert_int_equal(smtpp_use_enh(s), 1);
+  bbuf got = {0};
+  assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_MAIL), 0);
+  assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_RCPT), 0);
+  pull(s, &got);
+  bbuf_add(&got, "", 0);
+  assert_string_equal((const char *)got.p,
+                      "501 5.1.7 Path too long\r\n" /* RFC 3463 3.2 */
+                      "501 5.1.3 Path too long\r\n");
+  bbuf_free(&got);
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   cfg.extensions &= ~SMTPP_EXT_ENHANCEDSTATUSCODES;
@@ -196,14 +206,14 @@ static void test_buffer(void **state) {
   }
   assert_int_equal(lines_ok, SMTPP_OUT_MAX / 512);
   /* pull 7 octets at a time */
-  dlg_buf got = {0};
+  bbuf got = {0};
   for (int i = 0; i < 10000; i++) {
     size_t n = 0;
     const unsigned char *p = smtpp_out_buf(s, &n);
     if (!n) break;
     assert_true(n <= SMTPP_OUT_MAX);
     size_t take = n < 7 ? n : 7;
-    dlg_buf_add(&got, p, take);
+    bbuf_add(&got, p, take);
     smtpp_out_ack(s, take);
   }
   assert_int_equal(got.len, written);
@@ -229,7 +239,7 @@ static void test_buffer(void **state) {
   size_t n = 1;
   smtpp_out_buf(s, &n);
   assert_int_equal(n, 0);
-  dlg_buf_free(&got);
+  bbuf_free(&got);
 }
 
 /* PROTOCOL.md: "Greeting: 220 <host> ESMTP smtpp". */
@@ -238,15 +248,15 @@ static void test_greeting(void **state) {
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
-  dlg_buf got = {0};
+  bbuf got = {0};
   pull(&g_s, &got);
-  dlg_buf_add(&got, "", 0);
+  bbuf_add(&got, "", 0);
   assert_string_equal((const char *)got.p, "220 localhost ESMTP smtpp\r\n");
   got.len = 0;
   cfg.hostname = "mx.example.org";
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
   pull(&g_s, &got);
-  dlg_buf_add(&got, "", 0);
+  bbuf_add(&got, "", 0);
   assert_string_equal((const char *)got.p, "220 mx.example.org ESMTP smtpp\r\n");
   /* a hostname that is not a Domain is refused (smtpp_config) */
   cfg.hostname = "bad host\r\n250 x";
@@ -262,7 +272,7 @@ static void test_greeting(void **state) {
   /* NULL arguments */
   assert_int_equal(smtpp_init(NULL, &cfg), -SMTPP_ERR_NULL_ARG);
   assert_int_equal(smtpp_init(&g_s, NULL), -SMTPP_ERR_NULL_ARG);
-  dlg_buf_free(&got);
+  bbuf_free(&got);
 }
 
 /* smtpp_decide text is sanitised and cut like any other reply text. */
@@ -271,13 +281,13 @@ static void test_decide_text(void **state) {
   smtpp_config cfg;
   smtpp_config_default(&cfg);
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
-  dlg_buf junk = {0};
+  bbuf junk = {0};
   pull(&g_s, &junk);
   const char *in = "EHLO x\r\nMAIL FROM:<a@b.c>\r\n";
   size_t len = strlen(in), off = 0, consumed;
   smtpp_event ev;
   int decided = 0;
-  dlg_buf got = {0};
+  bbuf got = {0};
   char text[800];
   memset(text, 'z', sizeof text - 1);
   text[sizeof text - 1] = 0;
@@ -297,11 +307,14 @@ static void test_decide_text(void **state) {
   }
   assert_true(decided);
   pull(&g_s, &got);
-  dlg_reply *list = NULL;
-  size_t n = 0;
-  dlg_buf perr = {0};
-  size_t nbad = dlg_parse_replies(got.p, got.len, &list, &n, &perr);
-  if (nbad) dlg_print("%s", dlg_buf_str(&perr));
+  bbuf perr = {0};
+  rs_reader rs;
+  rs_init(&rs, RS_SMTPP);
+  rs.log = &perr;
+  size_t n = rs_end(&rs, got.p, got.len);
+  const rs_reply *list = rs.r;
+  unsigned nbad = rs.nviol;
+  if (nbad) dlg_print("%s", bbuf_str(&perr));
   assert_int_equal(nbad, 0);
   assert_int_equal(n, 2);
   assert_int_equal(list[1].code, 550);
@@ -311,10 +324,10 @@ static void test_decide_text(void **state) {
   while (start > 0 && got.p[start - 1] != '\n') start--;
   assert_true(got.len - start <= 512);
   assert_memory_equal(got.p + start, "550 5.7.1 zzz???zzz", 19);
-  free(list);
-  dlg_buf_free(&got);
-  dlg_buf_free(&junk);
-  dlg_buf_free(&perr);
+  rs_free(&rs);
+  bbuf_free(&got);
+  bbuf_free(&junk);
+  bbuf_free(&perr);
 }
 
 int main(void) {

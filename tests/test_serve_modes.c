@@ -57,9 +57,8 @@ static long long now_ms(void) {
 typedef struct child {
   pid_t pid;
   int in, out, err;   /* our ends */
-  dlg_buf obuf, ebuf; /* what the child wrote */
-  size_t scanned;     /* octets of obuf scanned for complete replies */
-  size_t nreplies;    /* complete replies seen */
+  bbuf obuf, ebuf; /* what the child wrote */
+  rs_reader rs;       /* complete replies in obuf (common/replies.h) */
   int out_eof, err_eof, in_closed, epipe;
   long long deadline;
   int timed_out;
@@ -114,32 +113,19 @@ static int spawn(child *c, const dialog *d, char *errbuf, size_t errlen) {
   return 0;
 }
 
-/* Counts the complete replies (a line "DDD SP..." ending in LF) in obuf. */
-static void scan_replies(child *c) {
-  while (c->scanned < c->obuf.len) {
-    unsigned char *lf =
-        memchr(c->obuf.p + c->scanned, '\n', c->obuf.len - c->scanned);
-    if (!lf) return;
-    size_t start = c->scanned;
-    size_t l = (size_t)(lf - c->obuf.p) + 1 - start;
-    if (l < 4 || c->obuf.p[start + 3] != '-') c->nreplies++;
-    c->scanned = start + l;
-  }
-}
-
-static void read_fd(child *c, int fd, dlg_buf *b, int *eof) {
+static void read_fd(child *c, int fd, bbuf *b, int *eof) {
   unsigned char tmp[4096];
   for (;;) {
     ssize_t r = read(fd, tmp, sizeof tmp);
     if (r > 0) {
-      dlg_buf_add(b, tmp, (size_t)r);
+      bbuf_add(b, tmp, (size_t)r);
       continue;
     }
     if (r == 0) *eof = 1;
     else if (errno == EINTR) continue;
     break;
   }
-  if (b == &c->obuf) scan_replies(c);
+  if (b == &c->obuf) rs_scan(&c->rs, c->obuf.p, c->obuf.len);
 }
 
 /* One poll round: reads what is there, waits at most ms. Returns 0, or -1
@@ -190,7 +176,7 @@ static int send_all(child *c, const unsigned char *p, size_t n) {
 /* Waits until at least want complete replies arrived, or WAIT_REPLY_MS. */
 static void wait_replies(child *c, size_t want) {
   long long until = now_ms() + WAIT_REPLY_MS;
-  while (c->nreplies < want && !c->out_eof) {
+  while (c->rs.n < want && !c->out_eof) {
     long long left = until - now_ms();
     if (left <= 0) return;
     if (pump(c, (int)left, 0)) return;
@@ -215,11 +201,11 @@ static int finish(child *c) {
   return status;
 }
 
-static int run_mode(const dialog *d, int mode, dlg_buf *report) {
+static int run_mode(const dialog *d, int mode, bbuf *report) {
   child c;
   char err[256];
   if (spawn(&c, d, err, sizeof err)) {
-    dlg_buf_addf(report, "%s\n", err);
+    bbuf_addf(report, "%s\n", err);
     return -1;
   }
   const unsigned char *in = d->input.p;
@@ -227,7 +213,7 @@ static int run_mode(const dialog *d, int mode, dlg_buf *report) {
   int stopped = 0;
   /* replies due before the first byte (the greeting) */
   if (mode != MODE_ALL) {
-    while (si < d->nexpect && d->expect_pos[si] == 0) si++;
+    while (si < d->nexpect && d->expect[si].pos == 0) si++;
     wait_replies(&c, si);
   }
   while (off < len && !stopped) {
@@ -244,7 +230,7 @@ static int run_mode(const dialog *d, int mode, dlg_buf *report) {
     off += n;
     if (mode != MODE_ALL && !stopped) {
       size_t due = si;
-      while (due < d->nexpect && d->expect_pos[due] <= off) due++;
+      while (due < d->nexpect && d->expect[due].pos <= off) due++;
       if (due > si) {
         wait_replies(&c, due);
         si = due;
@@ -254,30 +240,31 @@ static int run_mode(const dialog *d, int mode, dlg_buf *report) {
   int status = finish(&c);
   int bad = 0;
   if (c.timed_out) {
-    dlg_buf_addf(report, "child did not finish within %d ms (killed)\n",
+    bbuf_addf(report, "child did not finish within %d ms (killed)\n",
                  CHILD_LIMIT_MS);
     bad = 1;
   } else if (WIFSIGNALED(status)) {
-    dlg_buf_addf(report, "child died from signal %d\n", WTERMSIG(status));
+    bbuf_addf(report, "child died from signal %d\n", WTERMSIG(status));
     bad = 1;
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-    dlg_buf_addf(report, "could not exec %s\n", g_bin);
+    bbuf_addf(report, "could not exec %s\n", g_bin);
     bad = 1;
   } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-    dlg_buf_addf(report, "child exited with status %d\n",
+    bbuf_addf(report, "child exited with status %d\n",
                  WEXITSTATUS(status));
     bad = 1;
   }
   if (stopped && !d->expect_closed) {
-    dlg_buf_addf(report, "the child stopped reading its input at octet %zu "
+    bbuf_addf(report, "the child stopped reading its input at octet %zu "
                          "of %zu, but the dialog has no X:\n", off, len);
     bad = 1;
   }
   if (dlg_check_replies(d, c.obuf.p, c.obuf.len, report)) bad = 1;
   if (bad && c.ebuf.len)
-    dlg_buf_addf(report, "child stderr:\n%s\n", dlg_buf_str(&c.ebuf));
-  dlg_buf_free(&c.obuf);
-  dlg_buf_free(&c.ebuf);
+    bbuf_addf(report, "child stderr:\n%s\n", bbuf_str(&c.ebuf));
+  bbuf_free(&c.obuf);
+  bbuf_free(&c.ebuf);
+  rs_free(&c.rs);
   return bad ? -1 : 0;
 }
 
@@ -296,18 +283,18 @@ static void run_one(void **state) {
   }
   int bad = 0;
   for (int mode = MODE_ALL; mode <= MODE_BYTES; mode++) {
-    dlg_buf report = {0};
+    bbuf report = {0};
     if (run_mode(&d, mode, &report)) {
-      dlg_buf args = {0};
+      bbuf args = {0};
       for (size_t i = 0; i < d.nserve_args; i++)
-        dlg_buf_addf(&args, " %s", d.serve_args[i]);
+        bbuf_addf(&args, " %s", d.serve_args[i]);
       dlg_print("---- %s: smtpp serve --stdio%s, sent %s:\n%s----\n",
-                    d.name, dlg_buf_str(&args), mode_name[mode],
-                    dlg_buf_str(&report));
-      dlg_buf_free(&args);
+                    d.name, bbuf_str(&args), mode_name[mode],
+                    bbuf_str(&report));
+      bbuf_free(&args);
       bad = 1;
     }
-    dlg_buf_free(&report);
+    bbuf_free(&report);
   }
   char name[256];
   snprintf(name, sizeof name, "%s", d.name);

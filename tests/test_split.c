@@ -34,12 +34,12 @@ static size_t g_pair_limit = PAIR_LIMIT;
 
 static int compare(const dialog *d, const dlg_result *ref, dlg_result *got,
                    const char *how) {
-  dlg_buf diff = {0};
+  bbuf diff = {0};
   int bad = dlg_compare_runs(ref, got, &diff) != 0;
   if (bad)
     dlg_print("---- %s: fed %s differs from fed whole:\n%s----\n", d->name,
-                  how, dlg_buf_str(&diff));
-  dlg_buf_free(&diff);
+                  how, bbuf_str(&diff));
+  bbuf_free(&diff);
   dlg_result_free(got);
   return bad;
 }
@@ -102,15 +102,15 @@ static void run_one(void **state) {
     if (got.replies.len != ref.replies.len ||
         memcmp(got.replies.p, ref.replies.p, ref.replies.len) != 0 ||
         got.closed != ref.closed || got.errors.len != ref.errors.len) {
-      dlg_buf a = {0}, b = {0};
-      dlg_buf_add_escaped(&a, ref.replies.p, ref.replies.len);
-      dlg_buf_add_escaped(&b, got.replies.p, got.replies.len);
+      bbuf a = {0}, b = {0};
+      bbuf_add_escaped(&a, ref.replies.p, ref.replies.len);
+      bbuf_add_escaped(&b, got.replies.p, got.replies.len);
       dlg_print("---- %s: fed whole with ev == NULL differs:\n"
                     "  with ev: \"%s\"\n  NULL ev: \"%s\"\n  %s----\n",
-                    d.name, dlg_buf_str(&a), dlg_buf_str(&b),
-                    dlg_buf_str(&got.errors));
-      dlg_buf_free(&a);
-      dlg_buf_free(&b);
+                    d.name, bbuf_str(&a), bbuf_str(&b),
+                    bbuf_str(&got.errors));
+      bbuf_free(&a);
+      bbuf_free(&b);
       bad = 1;
     }
     dlg_result_free(&got);

@@ -16,8 +16,8 @@
 #include <string.h>
 
 /* Expands s into out (escapes and {c*N}).  Returns 0, or -1 if malformed. */
-static inline int unit_expand(const char *s, dlg_buf *out) {
-  dlg_buf_add(out, "", 0);
+static inline int unit_expand(const char *s, bbuf *out) {
+  bbuf_add(out, "", 0);
   while (*s) {
     if (*s == '{') {
       const char *q = s + 1;
@@ -52,18 +52,18 @@ static inline int unit_expand(const char *s, dlg_buf *out) {
           n = strtoul(q + 1, &e, 10);
         }
         if (*e == '}') {
-          dlg_buf c = {0};
-          if (dlg_unescape(one, &c) || c.len != 1) {
-            dlg_buf_free(&c);
+          bbuf c = {0};
+          if (esc_decode(one, strlen(one), &c) || c.len != 1) {
+            bbuf_free(&c);
             return -1;
           }
-          for (unsigned long i = 0; i < n; i++) dlg_buf_addc(out, c.p[0]);
-          dlg_buf_free(&c);
+          for (unsigned long i = 0; i < n; i++) bbuf_addc(out, c.p[0]);
+          bbuf_free(&c);
           s = e + 1;
           continue;
         }
       }
-      dlg_buf_addc(out, '{');
+      bbuf_addc(out, '{');
       s++;
       continue;
     }
@@ -82,7 +82,7 @@ static inline int unit_expand(const char *s, dlg_buf *out) {
     } else {
       piece[k++] = *s++;
     }
-    if (dlg_unescape(piece, out)) return -1;
+    if (esc_decode(piece, strlen(piece), out)) return -1;
   }
   return 0;
 }
@@ -96,16 +96,16 @@ static inline unsigned char *unit_copy(const void *p, size_t n) {
 
 /* Escaped, printable form of n octets (for messages).  Static buffer. */
 static inline const char *unit_show(const void *p, size_t n) {
-  static dlg_buf b;
+  static bbuf b;
   b.len = 0;
   if (n > 300) {
-    dlg_buf_add_escaped(&b, p, 140);
-    dlg_buf_addf(&b, "...(%zu octets)...", n - 280);
-    dlg_buf_add_escaped(&b, (const unsigned char *)p + n - 140, 140);
+    bbuf_add_escaped(&b, p, 140);
+    bbuf_addf(&b, "...(%zu octets)...", n - 280);
+    bbuf_add_escaped(&b, (const unsigned char *)p + n - 140, 140);
   } else {
-    dlg_buf_add_escaped(&b, p, n);
+    bbuf_add_escaped(&b, p, n);
   }
-  return dlg_buf_str(&b);
+  return bbuf_str(&b);
 }
 
 #endif /* SMTPP_TESTS_UNIT_H */

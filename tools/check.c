@@ -16,7 +16,8 @@
  */
 #include "cli.h"
 #include "commands.h"
-#include "escape.h"
+#include "esc.h"
+#include "eventfmt.h"
 #include "names.h"
 
 #include "fuzz_config.h"
@@ -112,12 +113,12 @@ static int read_input(const char *path, uint8_t **out, size_t *outlen) {
 /* Prints octets as "TAG: "..."" lines, one per LF-terminated line, long
  * lines cut with a count of the rest. */
 static void show(const char *tag, const uint8_t *p, size_t n) {
-  char esc[CHECK_SHOW_MAX * ESCAPE_MAX_PER_OCTET + 1];
+  char esc[CHECK_SHOW_MAX * ESC_MAX_PER_OCTET + 1];
   while (n > 0) {
     const uint8_t *lf = memchr(p, '\n', n);
     size_t ln = lf ? (size_t)(lf - p) + 1 : n;
     size_t shown = ln < CHECK_SHOW_MAX ? ln : CHECK_SHOW_MAX;
-    escape_bytes(esc, sizeof esc, p, shown, NULL);
+    esc_bytes(esc, sizeof esc, p, shown, NULL);
     if (shown < ln)
       printf("%s: \"%s\" ... (+%zu octets)\n", tag, esc, ln - shown);
     else
@@ -128,17 +129,17 @@ static void show(const char *tag, const uint8_t *p, size_t n) {
 }
 
 static void show_slice(const char *name, smtpp_slice s) {
-  char esc[80 * ESCAPE_MAX_PER_OCTET + 1];
+  char esc[80 * ESC_MAX_PER_OCTET + 1];
   if (s.p == NULL)
     return;
   size_t shown = s.len < 80 ? s.len : 80;
-  escape_bytes(esc, sizeof esc, s.p, shown, NULL);
+  esc_bytes(esc, sizeof esc, s.p, shown, NULL);
   printf(" %s=\"%s\"%s", name, esc, shown < s.len ? "..." : "");
 }
 
 static void show_event(const smtpp_event *ev, int state) {
   char flags[96];
-  names_event_flags(ev->flags, flags, sizeof flags);
+  evfmt_flags(ev->flags, flags, sizeof flags);
   printf("E: %s verb=%s error=%s flags=%s state=%s",
          names_event_type((int)ev->type), smtpp_verb_name(ev->verb),
          smtpp_err_name(ev->error), flags, smtpp_state_name(state));

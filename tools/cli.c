@@ -3,7 +3,7 @@
  */
 #include "cli.h"
 
-#include "escape.h"
+#include "esc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,11 +23,11 @@ void cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 const char *cli_quote(const char *text) {
-  static char buf[2 + 64 * ESCAPE_MAX_PER_OCTET + 8];
+  static char buf[2 + 64 * ESC_MAX_PER_OCTET + 8];
   size_t n = strlen(text), taken = 0, o;
 
   buf[0] = '"';
-  o = 1 + escape_bytes(buf + 1, sizeof buf - 8, text, n, &taken);
+  o = 1 + esc_bytes(buf + 1, sizeof buf - 8, text, n, &taken);
   if (taken < n) {
     memcpy(buf + o, "...", 3);
     o += 3;

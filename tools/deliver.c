@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "deliver.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,19 +17,26 @@
 #include <unistd.h>
 
 #define STAGE_MAX (16u * 1024u)
-#define NAME_MAX_ 200
+/* Maildir convention: tmp files untouched this long belong to a writer
+ * that died (https://cr.yp.to/proto/maildir.html: "36 hours"). */
+#define TMP_STALE_SEC (36 * 3600)
+
+/* One staging buffer per thread (the event loop, the writer). */
+typedef struct stage {
+  unsigned char buf[STAGE_MAX];
+  size_t len;
+  int fd;
+  int err;
+} stage;
 
 static struct {
   deliver_cfg cfg;
-  int tmp_dir;  /* Maildir: DIR/tmp */
+  int tmp_dir;  /* Maildir: DIR/tmp; replaced in place by dup3() */
   int new_dir;  /* Maildir: DIR/new */
   char host[64];          /* Maildir: sanitized hostname */
   char mbox_dir[4096];    /* mbox: directory of the file */
   uint64_t seq;
-  unsigned char stage[STAGE_MAX];
-  size_t stage_len;
-  int stage_fd;
-  int stage_err;
+  stage loop, writer;
 } D = {.tmp_dir = -1, .new_dir = -1};
 
 static int write_all(int fd, const void *buf, size_t n) {
@@ -55,32 +63,88 @@ static int mkdir_p1(const char *path) {
   return -1;
 }
 
-int deliver_setup(const deliver_cfg *cfg) {
+/* Opens path as a directory into *slot: the first time a new descriptor,
+ * later dup3() over the old number, so a thread using *slot meanwhile
+ * sees either directory, never a closed or reused descriptor. */
+static int open_dir_into(const char *path, int *slot) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (*slot < 0) {
+    *slot = fd;
+    return 0;
+  }
+  int r = dup3(fd, *slot, O_CLOEXEC);
+  close(fd);
+  return r < 0 ? -1 : 0;
+}
+
+/* Creates DIR/{tmp,new,cur} if missing and (re)opens tmp and new.
+ * quiet: no message (a retry during delivery reports its own failure). */
+static int maildir_open(int quiet) {
+  const char *sub[] = {"", "/tmp", "/new", "/cur"};
   char p[4200];
 
-  D.cfg = *cfg;
-  if (cfg->kind == DELIVER_MAILDIR) {
-    const char *sub[] = {"", "/tmp", "/new", "/cur"};
-    for (int i = 0; i < 4; i++) {
-      if ((size_t)snprintf(p, sizeof p, "%s%s", cfg->path, sub[i]) >=
-          sizeof p) {
+  for (int i = 0; i < 4; i++) {
+    if ((size_t)snprintf(p, sizeof p, "%s%s", D.cfg.path, sub[i]) >=
+        sizeof p) {
+      if (!quiet)
         fprintf(stderr, "smtpp serve: --maildir: path too long\n");
-        return -1;
-      }
-      if (mkdir_p1(p) < 0) {
-        fprintf(stderr, "smtpp serve: --maildir: %s: %s\n", p,
-                strerror(errno));
-        return -1;
-      }
-    }
-    snprintf(p, sizeof p, "%s/tmp", cfg->path);
-    D.tmp_dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    snprintf(p, sizeof p, "%s/new", cfg->path);
-    D.new_dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (D.tmp_dir < 0 || D.new_dir < 0) {
-      fprintf(stderr, "smtpp serve: --maildir: %s: %s\n", p, strerror(errno));
+      errno = ENAMETOOLONG;
       return -1;
     }
+    if (mkdir_p1(p) < 0)
+      goto fail;
+  }
+  snprintf(p, sizeof p, "%s/tmp", D.cfg.path);
+  if (open_dir_into(p, &D.tmp_dir) < 0)
+    goto fail;
+  snprintf(p, sizeof p, "%s/new", D.cfg.path);
+  if (open_dir_into(p, &D.new_dir) < 0)
+    goto fail;
+  return 0;
+fail:
+  if (!quiet)
+    fprintf(stderr, "smtpp serve: --maildir: %s: %s\n", p, strerror(errno));
+  return -1;
+}
+
+/* Removes tmp files a crashed sink left (older than TMP_STALE_SEC). */
+static void maildir_clean_tmp(void) {
+  int fd = dup(D.tmp_dir);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  struct dirent *e;
+  time_t now = time(NULL);
+  unsigned removed = 0;
+
+  if (d == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  while ((e = readdir(d)) != NULL) {
+    struct stat st;
+    if (e->d_name[0] == '.' ||
+        fstatat(D.tmp_dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode))
+      continue;
+    if (now - st.st_mtime > TMP_STALE_SEC &&
+        now - st.st_atime > TMP_STALE_SEC &&
+        unlinkat(D.tmp_dir, e->d_name, 0) == 0)
+      removed++;
+  }
+  closedir(d);
+  if (removed)
+    fprintf(stderr, "smtpp serve: --maildir: removed %u tmp file%s older "
+                    "than 36 hours\n", removed, removed == 1 ? "" : "s");
+}
+
+int deliver_setup(const deliver_cfg *cfg) {
+  D.cfg = *cfg;
+  if (cfg->kind == DELIVER_MAILDIR) {
+    if (maildir_open(0) < 0)
+      return -1;
+    maildir_clean_tmp();
     char h[256];
     if (gethostname(h, sizeof h) < 0)
       strcpy(h, "localhost");
@@ -125,75 +189,107 @@ void deliver_teardown(void) {
   D.tmp_dir = D.new_dir = -1;
 }
 
-void deliver_sender(deliver_msg *m, const void *path, size_t len) {
-  if (len > sizeof m->sender)
-    len = sizeof m->sender;
-  memcpy(m->sender, path, len);
-  m->sender_len = (uint16_t)len;
-}
-
 static void maildir_name(const deliver_msg *m, char *buf, size_t cap) {
   snprintf(buf, cap, "%lld.M%lldP%ldQ%llu.%s", (long long)m->sec,
            (long long)m->usec, (long)getpid(), (unsigned long long)m->seq,
            D.host);
 }
 
-/* ---- staging: one static buffer, flushed before each call returns ---- */
-
-static void stage_begin(int fd) {
-  D.stage_fd = fd;
-  D.stage_len = 0;
-  D.stage_err = 0;
+void deliver_file_name(const deliver_msg *m, char *buf, size_t cap) {
+  char name[DELIVER_NAME_MAX];
+  if (D.cfg.kind == DELIVER_MAILDIR) {
+    maildir_name(m, name, sizeof name);
+    snprintf(buf, cap, "new/%s", name);
+  } else if (D.cfg.kind == DELIVER_MBOX) {
+    snprintf(buf, cap, "%s", D.cfg.path);
+  } else if (cap) {
+    buf[0] = 0;
+  }
 }
 
-static void stage_flush(void) {
-  if (D.stage_len && !D.stage_err &&
-      write_all(D.stage_fd, D.stage, D.stage_len) < 0)
-    D.stage_err = 1;
-  D.stage_len = 0;
+/* ---- staging: a buffer per thread, flushed before each call returns ---- */
+
+static void stage_begin(stage *g, int fd) {
+  g->fd = fd;
+  g->len = 0;
+  g->err = 0;
 }
 
-static void put(const void *p, size_t n) {
+static void stage_flush(stage *g) {
+  if (g->len && !g->err && write_all(g->fd, g->buf, g->len) < 0)
+    g->err = 1;
+  g->len = 0;
+}
+
+static void put(stage *g, const void *p, size_t n) {
   const unsigned char *s = p;
   while (n > 0) {
-    size_t k = STAGE_MAX - D.stage_len;
+    size_t k = STAGE_MAX - g->len;
     if (k == 0) {
-      stage_flush();
+      stage_flush(g);
       continue;
     }
     if (k > n)
       k = n;
-    memcpy(D.stage + D.stage_len, s, k);
-    D.stage_len += k;
+    memcpy(g->buf + g->len, s, k);
+    g->len += k;
     s += k;
     n -= k;
   }
 }
 
-static void put1(unsigned char c) {
-  if (D.stage_len == STAGE_MAX)
-    stage_flush();
-  D.stage[D.stage_len++] = c;
+static void put1(stage *g, unsigned char c) {
+  if (g->len == STAGE_MAX)
+    stage_flush(g);
+  g->buf[g->len++] = c;
 }
 
-static void put_gts(uint64_t n) {
+static void put_gts(stage *g, uint64_t n) {
   while (n-- > 0)
-    put1('>');
+    put1(g, '>');
+}
+
+/* Ends a write on the loop's stage: counts what reached the file. */
+static void loop_done(deliver_msg *m) {
+  size_t n = D.loop.len;
+  stage_flush(&D.loop);
+  if (D.loop.err) {
+    m->failed = 1;
+    return;
+  }
+  m->stored += n;
+  if (m->stored > m->hwm)
+    m->hwm = m->stored;
 }
 
 /* ---- message ---- */
 
-int deliver_open(deliver_msg *m) {
-  char name[NAME_MAX_];
-  int fd = -1;
-
+/* Removes the temporary file of a message that will not be delivered. */
+static void drop_file(deliver_msg *m) {
+  char name[DELIVER_NAME_MAX];
+  if (!m->open)
+    return;
+  close(m->fd);
+  if (D.cfg.kind == DELIVER_MAILDIR) {
+    maildir_name(m, name, sizeof name);
+    unlinkat(D.tmp_dir, name, 0);
+  }
   m->open = 0;
+  m->stored = 0;
+}
+
+void deliver_abort(deliver_msg *m) {
+  if (m->inflight)
+    return;
+  drop_file(m);
   m->failed = 0;
-  m->pending_cr = 0;
-  m->at_bol = 1;
-  m->matching = D.cfg.kind == DELIVER_MBOX;
-  m->from_k = 0;
-  m->gt = 0;
+  m->oversize = 0;
+  m->stamped = 0;
+}
+
+static int open_tmp(deliver_msg *m) {
+  char name[DELIVER_NAME_MAX];
+
   if (D.cfg.kind == DELIVER_MAILDIR) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -201,17 +297,39 @@ int deliver_open(deliver_msg *m) {
     m->usec = tv.tv_usec;
     m->seq = ++D.seq;
     maildir_name(m, name, sizeof name);
-    fd = openat(D.tmp_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                0600);
-  } else if (D.cfg.kind == DELIVER_MBOX) {
-    char tmpl[4200];
-    snprintf(tmpl, sizeof tmpl, "%s/.smtpp-tmp-XXXXXX", D.mbox_dir);
-    fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd >= 0)
-      unlink(tmpl);
-  } else {
-    return 0;
+    int fd = openat(D.tmp_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0600);
+    /* The Maildir was deleted (and maybe created again): reopen it. */
+    if (fd < 0 && errno == ENOENT && maildir_open(1) == 0)
+      fd = openat(D.tmp_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  0600);
+    return fd;
   }
+  char tmpl[4200];
+  snprintf(tmpl, sizeof tmpl, "%s/.smtpp-tmp-XXXXXX", D.mbox_dir);
+  int fd = mkostemp(tmpl, O_CLOEXEC);
+  if (fd >= 0)
+    unlink(tmpl);
+  return fd;
+}
+
+int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
+  deliver_abort(m);
+  m->pending_cr = 0;
+  m->at_bol = 1;
+  m->matching = D.cfg.kind == DELIVER_MBOX;
+  m->from_k = 0;
+  m->gt = 0;
+  m->body_octets = 0;
+  m->stored = 0;
+  m->hwm = 0;
+  if (len > sizeof m->sender)
+    len = sizeof m->sender;
+  memcpy(m->sender, sender, len);
+  m->sender_len = (uint16_t)len;
+  if (D.cfg.kind == DELIVER_DISCARD)
+    return 0;
+  int fd = open_tmp(m);
   if (fd < 0) {
     fprintf(stderr, "smtpp serve: delivery: cannot create a temporary "
                     "file: %s\n", strerror(errno));
@@ -220,20 +338,102 @@ int deliver_open(deliver_msg *m) {
   }
   m->fd = fd;
   m->open = 1;
-  stage_begin(fd);
-  put("Return-Path: <", 14);
-  put(m->sender, m->sender_len);
-  put(">\n", 2);
-  stage_flush();
-  if (D.stage_err)
-    m->failed = 1;
-  return 0;
+  stage_begin(&D.loop, fd);
+  put(&D.loop, "Return-Path: <", 14);
+  put(&D.loop, sender, len);
+  put(&D.loop, ">\n", 2);
+  loop_done(m);
+  return m->failed ? -1 : 0;
+}
+
+static int storing(const deliver_msg *m) {
+  return m->open && !m->failed && !m->oversize;
+}
+
+void deliver_rcpt(deliver_msg *m, const void *path, size_t len) {
+  if (!storing(m))
+    return;
+  stage_begin(&D.loop, m->fd);
+  put(&D.loop, "Delivered-To: ", 14);
+  put(&D.loop, path, len);
+  put1(&D.loop, '\n');
+  loop_done(m);
+}
+
+/* RFC 5322 3.3 date-time in UTC: "Sun, 06 Dec 2026 01:02:03 +0000". */
+static size_t rfc5322_date(char *buf, size_t cap) {
+  static const char *const day[] = {"Sun", "Mon", "Tue", "Wed",
+                                    "Thu", "Fri", "Sat"};
+  static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+                                    "May", "Jun", "Jul", "Aug",
+                                    "Sep", "Oct", "Nov", "Dec"};
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  int n = snprintf(buf, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+                   day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+                   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+/* The HELO argument as a header token: the parser checked it is a Domain
+ * or an address-literal, but --lenient may widen that; anything outside
+ * their characters becomes '_' so no header can be forged. */
+static void put_helo(stage *g, const char *p, size_t n) {
+  if (n == 0) {
+    put(g, "unknown", 7);
+    return;
+  }
+  for (size_t i = 0; i < n && i < 255; i++) {
+    unsigned char c = (unsigned char)p[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
+             c == '[' || c == ']';
+    put1(g, ok ? c : '_');
+  }
+}
+
+/* RFC 5321 4.4: Stamp = From-domain By-domain Opt-info ";" date-time,
+ * with TCP-info the peer's address-literal (4.1.3: "[192.0.2.1]",
+ * "[IPv6:2001:db8::1]"), "with ESMTP" after EHLO (RFC 3848) and the "for"
+ * clause only with a single recipient (7.2: it would disclose the others).
+ * Folded with LF + TAB (RFC 5322 3.2.2). */
+void deliver_received(deliver_msg *m, const deliver_stamp *st) {
+  char date[64], id[64];
+  if (m->stamped || !storing(m))
+    return;
+  m->stamped = 1;
+  stage *g = &D.loop;
+  stage_begin(g, m->fd);
+  put(g, "Received: from ", 15);
+  put_helo(g, st->helo, st->helo_len);
+  put(g, " ([", 3);
+  if (st->peer_v6)
+    put(g, "IPv6:", 5);
+  put(g, st->peer_ip, strlen(st->peer_ip));
+  put(g, "])\n\tby ", 7);
+  put(g, st->by, strlen(st->by));
+  put(g, " (smtpp) with ", 14);
+  put(g, st->esmtp ? "ESMTP" : "SMTP", st->esmtp ? 5 : 4);
+  int n = snprintf(id, sizeof id, " id %llxC%u",
+                   (unsigned long long)(m->seq ? m->seq : (uint64_t)m->sec),
+                   st->conn_id);
+  put(g, id, n > 0 ? (size_t)n : 0);
+  if (st->rcpt) {
+    put(g, "\n\tfor <", 7);
+    put(g, st->rcpt, st->rcpt_len);
+    put1(g, '>');
+  }
+  put(g, ";\n\t", 3);
+  put(g, date, rfc5322_date(date, sizeof date));
+  put1(g, '\n');
+  loop_done(m);
 }
 
 static const char from_[5] = {'F', 'r', 'o', 'm', ' '};
 
 /* mbox quoting state machine for one octet that is not CR. */
-static void emit(deliver_msg *m, unsigned char c) {
+static void emit(stage *g, deliver_msg *m, unsigned char c) {
   if (m->matching) {
     if (m->from_k == 0 && c == '>') {
       m->gt++;
@@ -241,19 +441,19 @@ static void emit(deliver_msg *m, unsigned char c) {
     }
     if (c == (unsigned char)from_[m->from_k]) {
       if (++m->from_k == 5) { /* ^>*From : quote it */
-        put1('>');
-        put_gts(m->gt);
-        put(from_, 5);
+        put1(g, '>');
+        put_gts(g, m->gt);
+        put(g, from_, 5);
         m->matching = 0;
         m->at_bol = 0;
       }
       return;
     }
-    put_gts(m->gt); /* no match: give back what was held */
-    put(from_, m->from_k);
+    put_gts(g, m->gt); /* no match: give back what was held */
+    put(g, from_, m->from_k);
     m->matching = 0;
   }
-  put1(c);
+  put1(g, c);
   m->at_bol = c == '\n';
   if (m->at_bol && D.cfg.kind == DELIVER_MBOX) {
     m->matching = 1;
@@ -262,52 +462,77 @@ static void emit(deliver_msg *m, unsigned char c) {
   }
 }
 
-static void body(deliver_msg *m, const unsigned char *p, size_t n) {
+static void body(stage *g, deliver_msg *m, const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = p[i];
     if (m->pending_cr) {
       m->pending_cr = 0;
       if (c == '\n') {
-        emit(m, '\n');
+        emit(g, m, '\n');
         continue;
       }
-      emit(m, '\r');
+      emit(g, m, '\r');
     }
     if (c == '\r')
       m->pending_cr = 1;
     else
-      emit(m, c);
+      emit(g, m, c);
   }
 }
 
 void deliver_body(deliver_msg *m, const void *p, size_t n) {
-  if (!m->open || m->failed)
+  m->body_octets += n;
+  if (!storing(m))
     return;
-  stage_begin(m->fd);
-  body(m, p, n);
-  stage_flush();
-  if (D.stage_err)
-    m->failed = 1;
+  /* RFC 1870 6: past SIZE the message will be refused (552 at its end);
+   * keeping more of it would only fill the disk.  So the disk holds at
+   * most the limit plus one body piece (one read) plus the header lines. */
+  if (D.cfg.size_limit && m->body_octets > D.cfg.size_limit) {
+    drop_file(m);
+    m->oversize = 1;
+    return;
+  }
+  stage_begin(&D.loop, m->fd);
+  body(&D.loop, m, p, n);
+  loop_done(m);
 }
 
-static void end_body(deliver_msg *m) {
+static void end_body(stage *g, deliver_msg *m) {
   if (m->pending_cr) {
     m->pending_cr = 0;
-    emit(m, '\r');
+    emit(g, m, '\r');
   }
   if (m->matching) {
-    put_gts(m->gt);
-    put(from_, m->from_k);
+    put_gts(g, m->gt);
+    put(g, from_, m->from_k);
     if (m->gt || m->from_k)
       m->at_bol = 0;
     m->matching = 0;
   }
   if (!m->at_bol)
-    put1('\n');
+    put1(g, '\n');
 }
+
+int deliver_end(deliver_msg *m) {
+  if (D.cfg.kind == DELIVER_DISCARD)
+    return 0;
+  if (storing(m)) {
+    stage_begin(&D.loop, m->fd);
+    end_body(&D.loop, m);
+    loop_done(m);
+  }
+  if (!storing(m)) {
+    deliver_abort(m);
+    return -1;
+  }
+  return 1;
+}
+
+/* Writer thread from here on. */
 
 static int mbox_append(deliver_msg *m) {
   char line[DELIVER_SENDER_MAX + 64], date[64];
+  stage *g = &D.writer;
   struct stat st;
   time_t now = time(NULL);
   struct tm tm;
@@ -341,25 +566,25 @@ static int mbox_append(deliver_msg *m) {
   memcpy(line + n, date, strlen(date));
   n += strlen(date);
 
-  stage_begin(fd);
-  put(line, n);
+  stage_begin(g, fd);
+  put(g, line, n);
   for (;;) {
-    if (D.stage_len == STAGE_MAX)
-      stage_flush();
-    ssize_t r = read(m->fd, D.stage + D.stage_len, STAGE_MAX - D.stage_len);
+    if (g->len == STAGE_MAX)
+      stage_flush(g);
+    ssize_t r = read(m->fd, g->buf + g->len, STAGE_MAX - g->len);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      D.stage_err = 1;
+      g->err = 1;
       break;
     }
     if (r == 0)
       break;
-    D.stage_len += (size_t)r;
+    g->len += (size_t)r;
   }
-  put1('\n'); /* blank line before the next "From " */
-  stage_flush();
-  ok = !D.stage_err;
+  put1(g, '\n'); /* blank line before the next "From " */
+  stage_flush(g);
+  ok = !g->err;
   if (ok && !D.cfg.no_fsync && fsync(fd) < 0)
     ok = 0;
   if (!ok && ftruncate(fd, st.st_size) < 0)
@@ -371,56 +596,54 @@ static int mbox_append(deliver_msg *m) {
   return ok ? 0 : -1;
 }
 
-int deliver_finish(deliver_msg *m) {
-  char name[NAME_MAX_];
-  int ok;
+int deliver_commit(deliver_msg *m) {
+  char name[DELIVER_NAME_MAX];
+  int ok = 1;
 
-  if (D.cfg.kind == DELIVER_DISCARD)
-    return 0;
-  if (!m->open)
-    return -1;
-  if (!m->failed) {
-    stage_begin(m->fd);
-    end_body(m);
-    stage_flush();
-    if (D.stage_err)
-      m->failed = 1;
-  }
-  ok = !m->failed;
   if (D.cfg.kind == DELIVER_MAILDIR) {
     maildir_name(m, name, sizeof name);
-    if (ok && !D.cfg.no_fsync && fsync(m->fd) < 0)
+    if (!D.cfg.no_fsync && fsync(m->fd) < 0)
       ok = 0;
     if (close(m->fd) < 0)
       ok = 0;
-    if (ok && renameat(D.tmp_dir, name, D.new_dir, name) < 0)
-      ok = 0;
+    if (ok && renameat(D.tmp_dir, name, D.new_dir, name) < 0) {
+      /* new/ was deleted: create it again and retry once (the file is
+       * still in the old tmp/ only if that survived). */
+      if (errno != ENOENT || maildir_open(1) < 0 ||
+          renameat(D.tmp_dir, name, D.new_dir, name) < 0)
+        ok = 0;
+    }
     if (!ok)
       unlinkat(D.tmp_dir, name, 0);
-    else if (!D.cfg.no_fsync)
-      fsync(D.new_dir);
   } else {
-    if (ok && mbox_append(m) < 0)
+    if (mbox_append(m) < 0)
       ok = 0;
     close(m->fd);
   }
   if (!ok)
     fprintf(stderr, "smtpp serve: delivery failed: %s\n", strerror(errno));
   m->open = 0;
-  m->failed = 0;
   return ok ? 0 : -1;
 }
 
-void deliver_abort(deliver_msg *m) {
-  char name[NAME_MAX_];
-
-  if (m->open) {
-    close(m->fd);
-    if (D.cfg.kind == DELIVER_MAILDIR) {
-      maildir_name(m, name, sizeof name);
-      unlinkat(D.tmp_dir, name, 0);
-    }
+int deliver_sync_dir(void) {
+  if (D.cfg.kind != DELIVER_MAILDIR || D.cfg.no_fsync)
+    return 0;
+  /* The rename is durable only once the directory is (fsync(2)); a failed
+   * fsync here must not become a 250. */
+  if (fsync(D.new_dir) < 0) {
+    fprintf(stderr, "smtpp serve: delivery failed: fsync of new/: %s\n",
+            strerror(errno));
+    return -1;
   }
-  m->open = 0;
-  m->failed = 0;
+  return 0;
+}
+
+void deliver_unpublish(deliver_msg *m) {
+  char name[DELIVER_NAME_MAX];
+  if (D.cfg.kind != DELIVER_MAILDIR)
+    return;
+  /* The client gets 451 and sends it again: do not keep a second copy. */
+  maildir_name(m, name, sizeof name);
+  unlinkat(D.new_dir, name, 0);
 }

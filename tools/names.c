@@ -27,6 +27,7 @@ const cli_name names_lenient[] = {
     {"long-lines", SMTPP_LENIENT_LONG_LINES},
     {"path-space", SMTPP_LENIENT_PATH_SPACE},
     {"trailing-sp", SMTPP_LENIENT_TRAILING_SP},
+    {"helo-name", SMTPP_LENIENT_HELO_NAME},
     {NULL, 0},
 };
 
@@ -40,40 +41,4 @@ const char *names_feed_result(int r) {
   case SMTPP_CLOSED: return "CLOSED";
   default: return r < 0 ? "ERROR" : "UNKNOWN_RESULT";
   }
-}
-
-void names_event_flags(uint32_t flags, char *buf, size_t cap) {
-  static const struct {
-    uint32_t bit;
-    const char *name;
-  } tab[] = {
-      {SMTPP_EVF_GROUP_END, "group-end"},
-      {SMTPP_EVF_INPUT_PENDING, "input-pending"},
-      {SMTPP_EVF_DECIDABLE, "decidable"},
-      {SMTPP_EVF_LAST, "last"},
-      {SMTPP_EVF_SMTPUTF8, "smtputf8"},
-  };
-  size_t o = 0;
-
-  if (cap == 0)
-    return;
-  buf[0] = '\0';
-  for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-    if (!(flags & tab[i].bit))
-      continue;
-    flags &= ~tab[i].bit;
-    int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", tab[i].name);
-    if (n < 0 || (size_t)n >= cap - o)
-      return;
-    o += (size_t)n;
-  }
-  if (flags) { /* bits this build does not know */
-    int n = snprintf(buf + o, cap - o, "%s0x%lx", o ? "," : "",
-                     (unsigned long)flags);
-    if (n < 0 || (size_t)n >= cap - o)
-      return;
-    o += (size_t)n;
-  }
-  if (o == 0)
-    snprintf(buf, cap, "-");
 }

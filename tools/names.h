@@ -1,7 +1,7 @@
 /*
  * names.h - names for libsmtpp constants that the library itself does not
- * name: extension and leniency bits (for flags), event types, event flags
- * and smtpp_feed() results (for traces).
+ * name: extension and leniency bits (for flags), event types and
+ * smtpp_feed() results (for traces).  Event flags: common/eventfmt.h.
  */
 #ifndef SMTPP_TOOLS_NAMES_H
 #define SMTPP_TOOLS_NAMES_H
@@ -16,8 +16,5 @@ extern const cli_name names_lenient[];    /* "bare-lf" -> SMTPP_LENIENT_... */
 
 const char *names_event_type(int type);   /* "COMMAND", ... */
 const char *names_feed_result(int r);     /* "NEED_MORE", ... */
-
-/* Writes the SMTPP_EVF_* names of flags as "a,b" into buf ("-" if none). */
-void names_event_flags(uint32_t flags, char *buf, size_t cap);
 
 #endif

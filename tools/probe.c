@@ -14,12 +14,12 @@
 #include "commands.h"
 
 #include "cli.h"
-#include "escape.h"
+#include "esc.h"
 #include "io.h"
 #include "probe.h"
 #include "probe_conn.h"
 #include "probe_fuzz.h"
-#include "probe_suite.h"
+#include "replies.h"
 
 #include <smtpp/smtpp.h>
 
@@ -255,152 +255,25 @@ static int parse_modes(const char *v, int *modes) {
 /* Reply scanning                                                     */
 /* ------------------------------------------------------------------ */
 
-typedef struct preply {
-  int code;     /* 0 for a line that is not a reply line */
-  char enh[16];
-  int lines;
-  size_t off;   /* first octet of the reply */
-} preply;
-
-enum { SC_OK = 0, SC_LINE_TOO_LONG, SC_TOO_BIG };
-
-typedef struct pscan {
-  size_t pos;
-  preply *r;
-  size_t n, cap;
-  int open, open_code, open_lines;
-  size_t open_off, open_bytes;
-  int nviol;
-  char viol[300]; /* the first format violation */
-  int fatal;
-} pscan;
-
-static void viol(pscan *sc, size_t off, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void viol(pscan *sc, size_t off, const char *fmt, ...) {
-  char msg[200];
-  va_list ap;
-  if (sc->nviol++ > 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  snprintf(sc->viol, sizeof sc->viol, "reply octet %zu: %s", off, msg);
+/* The reply stream of a connection, read by the shared reader
+ * (common/replies.h, RFC 5321 form) with the probe's bounds: a reply (or an
+ * unended line) over REPLY_MAX octets, or more than REPLIES_MAX replies,
+ * ends the reading with a verdict instead of a hung probe. */
+static void scan_init(rs_reader *sc) {
+  rs_init(sc, 0);
+  sc->max_reply = REPLY_MAX;
+  sc->max_replies = REPLIES_MAX;
 }
 
-static size_t enh_len(const unsigned char *p, size_t n) {
-  size_t i = 2, k;
-  if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
-    return 0;
-  for (k = 0; i < n && k < 4 && isdigit(p[i]); i++, k++) {
-  }
-  if (k < 1 || k > 3 || i >= n || p[i] != '.')
-    return 0;
-  i++;
-  for (k = 0; i < n && k < 4 && isdigit(p[i]); i++, k++) {
-  }
-  if (k < 1 || k > 3 || (i < n && p[i] != ' '))
-    return 0;
-  return i;
+/* Reads the new octets of c; at its eof a partial line is a violation. */
+static void scan(rs_reader *sc, const pconn *c) {
+  if (c->eof)
+    rs_end(sc, c->buf, c->len);
+  else
+    rs_scan(sc, c->buf, c->len);
 }
 
-static int push_reply(pscan *sc, int code, int lines, size_t off,
-                      const unsigned char *l, size_t body) {
-  preply *r;
-  if (sc->n == sc->cap) {
-    size_t ncap = sc->cap ? sc->cap * 2 : 32;
-    preply *nr;
-    if (ncap > REPLIES_MAX)
-      return -1;
-    nr = realloc(sc->r, ncap * sizeof *nr);
-    if (!nr)
-      return -1;
-    sc->r = nr;
-    sc->cap = ncap;
-  }
-  r = &sc->r[sc->n++];
-  memset(r, 0, sizeof *r);
-  r->code = code;
-  r->lines = lines;
-  r->off = off;
-  if (l && body > 4) {
-    size_t el = enh_len(l + 4, body - 4);
-    if (el && el < sizeof r->enh)
-      memcpy(r->enh, l + 4, el);
-  }
-  return 0;
-}
-
-/* Scans the new octets of c into replies.  At eof a partial line is a
- * violation. */
-static void scan(pscan *sc, const pconn *c) {
-  while (!sc->fatal && sc->pos < c->len) {
-    const unsigned char *l = c->buf + sc->pos;
-    const unsigned char *lf = memchr(l, '\n', c->len - sc->pos);
-    size_t llen, body;
-    int code = 0, ok = 1, more;
-
-    if (!lf) {
-      if (c->len - sc->pos > REPLY_MAX)
-        sc->fatal = SC_LINE_TOO_LONG;
-      else if (c->eof && !(sc->nviol && strstr(sc->viol, "no CRLF")))
-        viol(sc, sc->pos, "no CRLF at the end (%zu octets left)",
-             c->len - sc->pos);
-      return;
-    }
-    llen = (size_t)(lf - l) + 1;
-    if (llen >= 2 && l[llen - 2] == '\r') {
-      body = llen - 2;
-    } else {
-      body = llen - 1;
-      viol(sc, sc->pos, "line ends in a bare LF");
-    }
-    if (llen > 512)
-      viol(sc, sc->pos, "line of %zu octets (over 512 with CRLF)", llen);
-    for (size_t i = 0; i < body; i++)
-      if (l[i] < 32 || l[i] > 126) {
-        viol(sc, sc->pos, "non-printable octet 0x%02X", l[i]);
-        break;
-      }
-    if (body < 3 || l[0] < '2' || l[0] > '5' || !isdigit(l[1]) ||
-        !isdigit(l[2]) || (body > 3 && l[3] != ' ' && l[3] != '-')) {
-      char esc[64];
-      escape_bytes(esc, sizeof esc, l, body > 12 ? 12 : body, NULL);
-      viol(sc, sc->pos, "not a reply line: \"%s\"", esc);
-      ok = 0;
-    } else {
-      code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-    }
-    more = ok && body > 3 && l[3] == '-';
-    if (sc->open && code != sc->open_code)
-      viol(sc, sc->pos, "continuation line with another code (%d)", code);
-    if (!sc->open) {
-      sc->open_code = code;
-      sc->open_lines = 0;
-      sc->open_off = sc->pos;
-      sc->open_bytes = 0;
-    }
-    sc->open_lines++;
-    sc->open_bytes += llen;
-    if (sc->open_bytes > REPLY_MAX) {
-      sc->fatal = SC_TOO_BIG;
-      return;
-    }
-    sc->pos += llen;
-    if (more) {
-      sc->open = 1;
-    } else {
-      if (push_reply(sc, sc->open ? sc->open_code : code, sc->open_lines,
-                     sc->open_off, l, body) < 0) {
-        sc->fatal = SC_TOO_BIG;
-        return;
-      }
-      sc->open = 0;
-    }
-  }
-}
-
-static void scan_free(pscan *sc) { free(sc->r); }
+static void scan_free(rs_reader *sc) { rs_free(sc); }
 
 /* Verdicts of a wait. */
 enum { W_OK = 0, W_TIMEOUT, W_CLOSED, W_LINE_TOO_LONG, W_TOO_BIG };
@@ -409,7 +282,7 @@ static const char *const wait_names[] = {"ok", "timeout", "closed",
 
 /* Waits until sc has want replies.  The per-reply timer restarts with
  * every complete reply; case_deadline bounds everything. */
-static int wait_replies(pconn *c, pscan *sc, size_t want, int timeout_ms,
+static int wait_replies(pconn *c, rs_reader *sc, size_t want, int timeout_ms,
                         long long case_deadline) {
   long long deadline = pconn_now_ms() + timeout_ms;
   size_t seen = sc->n;
@@ -417,7 +290,7 @@ static int wait_replies(pconn *c, pscan *sc, size_t want, int timeout_ms,
   for (;;) {
     int r;
     scan(sc, c);
-    if (sc->fatal == SC_LINE_TOO_LONG)
+    if (sc->fatal == RS_FATAL_LINE_TOO_LONG)
       return W_LINE_TOO_LONG;
     if (sc->fatal)
       return W_TOO_BIG;
@@ -438,21 +311,21 @@ static int wait_replies(pconn *c, pscan *sc, size_t want, int timeout_ms,
     if (r == PC_CLOSED) {
       scan(sc, c);
       if (sc->fatal)
-        return sc->fatal == SC_LINE_TOO_LONG ? W_LINE_TOO_LONG : W_TOO_BIG;
+        return sc->fatal == RS_FATAL_LINE_TOO_LONG ? W_LINE_TOO_LONG : W_TOO_BIG;
       return sc->n >= want ? W_OK : W_CLOSED;
     }
   }
 }
 
 /* After our EOF: read until the server closes (bounded). */
-static int drain(pconn *c, pscan *sc, int ms) {
+static int drain(pconn *c, rs_reader *sc, int ms) {
   long long end = pconn_now_ms() + ms;
   pconn_shut_write(c);
   for (;;) {
     int r = pconn_read_some(c, end);
     scan(sc, c);
     if (sc->fatal)
-      return sc->fatal == SC_LINE_TOO_LONG ? W_LINE_TOO_LONG : W_TOO_BIG;
+      return sc->fatal == RS_FATAL_LINE_TOO_LONG ? W_LINE_TOO_LONG : W_TOO_BIG;
     if (r == PC_CLOSED)
       return W_OK;
     if (r == PC_FULL)
@@ -473,7 +346,7 @@ static int open_target(const popts *o, pconn *c, char *err, size_t errlen) {
 /* ------------------------------------------------------------------ */
 
 
-static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
+static void parse_ehlo(pserver *s, const pconn *c, const rs_reply *r,
                        size_t end) {
   size_t pos = r->off;
   int first = 1;
@@ -526,12 +399,12 @@ static void parse_ehlo(pserver *s, const pconn *c, const preply *r,
  * after printing why the server cannot be probed. */
 static int discover(const popts *o, pserver *s) {
   pconn c;
-  pscan sc;
+  rs_reader sc;
   char err[300];
   long long end;
   int w;
 
-  memset(&sc, 0, sizeof sc);
+  scan_init(&sc);
   if (open_target(o, &c, err, sizeof err) < 0) {
     fprintf(stderr, "smtpp probe: cannot reach the server: %s\n", err);
     return -1;
@@ -562,7 +435,7 @@ static int discover(const popts *o, pserver *s) {
   }
   {
     size_t gl = sc.r[0].lines == 1 ? sc.pos - sc.r[0].off : 80;
-    escape_bytes(s->greeting, sizeof s->greeting, c.buf + sc.r[0].off,
+    esc_bytes(s->greeting, sizeof s->greeting, c.buf + sc.r[0].off,
                  gl > 2 ? gl - 2 : gl, NULL);
   }
   s->greet_code = sc.r[0].code;
@@ -592,28 +465,28 @@ static int discover(const popts *o, pserver *s) {
 /* ------------------------------------------------------------------ */
 
 /* Case-insensitive search of needle in the client bytes. */
-static int has_text(const pcase *c, const char *needle) {
+static int has_text(const dialog *c, const char *needle) {
   size_t n = strlen(needle);
-  for (size_t i = 0; i + n <= c->len; i++)
-    if (!strncasecmp((const char *)c->in + i, needle, n))
+  for (size_t i = 0; i + n <= c->input.len; i++)
+    if (!strncasecmp((const char *)c->input.p + i, needle, n))
       return 1;
   return 0;
 }
 
 /* A line starting with verb (followed by SP, CR or the end). */
-static int has_verb(const pcase *c, const char *verb) {
+static int has_verb(const dialog *c, const char *verb) {
   size_t n = strlen(verb);
-  for (size_t i = 0; i + n <= c->len; i++) {
-    if (i > 0 && c->in[i - 1] != '\n')
+  for (size_t i = 0; i + n <= c->input.len; i++) {
+    if (i > 0 && c->input.p[i - 1] != '\n')
       continue;
-    if (!strncasecmp((const char *)c->in + i, verb, n) &&
-        (i + n == c->len || c->in[i + n] == ' ' || c->in[i + n] == '\r'))
+    if (!strncasecmp((const char *)c->input.p + i, verb, n) &&
+        (i + n == c->input.len || c->input.p[i + n] == ' ' || c->input.p[i + n] == '\r'))
       return 1;
   }
   return 0;
 }
 
-static int uses_ext(const pcase *c, uint32_t bit) {
+static int uses_ext(const dialog *c, uint32_t bit) {
   switch (bit) {
   case SMTPP_EXT_SIZE:
     return has_text(c, "SIZE=");
@@ -637,14 +510,14 @@ static int uses_ext(const pcase *c, uint32_t bit) {
 
 /* Longest MAIL/RCPT line (their limits grow with SIZE, DSN, SMTPUTF8 and
  * AUTH, RFC 1870 3, RFC 3461 5, RFC 6531 3.4, RFC 4954 5). */
-static size_t longest_path_line(const pcase *c) {
+static size_t longest_path_line(const dialog *c) {
   size_t best = 0, start = 0;
-  for (size_t i = 0; i + 1 < c->len; i++) {
-    if (c->in[i] == '\r' && c->in[i + 1] == '\n') {
+  for (size_t i = 0; i + 1 < c->input.len; i++) {
+    if (c->input.p[i] == '\r' && c->input.p[i + 1] == '\n') {
       size_t l = i + 2 - start;
       if (l > best && l > 4 &&
-          (!strncasecmp((const char *)c->in + start, "MAIL", 4) ||
-           !strncasecmp((const char *)c->in + start, "RCPT", 4)))
+          (!strncasecmp((const char *)c->input.p + start, "MAIL", 4) ||
+           !strncasecmp((const char *)c->input.p + start, "RCPT", 4)))
         best = l;
       start = i + 2;
     }
@@ -652,46 +525,46 @@ static size_t longest_path_line(const pcase *c) {
   return best;
 }
 
-static int skip_reason(const pcase *c, const pserver *s, char *why,
+static int skip_reason(const dialog *c, const pserver *s, char *why,
                        size_t n) {
-  uint32_t diff = (c->ext ^ s->ext);
+  uint32_t diff = (c->cfg.extensions ^ s->ext);
   if (c->error[0]) {
     snprintf(why, n, "cannot read the dialog: %s", c->error);
     return 1;
   }
-  if (c->has_policy) {
+  if (c->policy) {
     snprintf(why, n, "needs ! policy (host decisions cannot be set on a "
                      "foreign server)");
     return 1;
   }
-  if (c->has_lenient) {
+  if ((c->set & DLG_SET_LENIENT)) {
     snprintf(why, n, "needs ! lenient (a parser setting)");
     return 1;
   }
-  if (c->has_tls) {
+  if (c->nbarriers) {
     snprintf(why, n, "needs a T: TLS barrier (the probe speaks no TLS)");
     return 1;
   }
-  if (c->has_max_rcpt || c->has_max_errors) {
+  if ((c->set & DLG_SET_MAX_RCPT) || (c->set & DLG_SET_MAX_ERRORS)) {
     snprintf(why, n, "needs ! %s (not advertised, cannot be set)",
-             c->has_max_rcpt ? "max-rcpt" : "max-errors");
+             (c->set & DLG_SET_MAX_RCPT) ? "max-rcpt" : "max-errors");
     return 1;
   }
-  if (c->has_size && (!(s->ext & SMTPP_EXT_SIZE) || !s->has_size ||
-                      s->size != c->size)) {
+  if ((c->set & DLG_SET_SIZE) && (!(s->ext & SMTPP_EXT_SIZE) || !s->has_size ||
+                      s->size != c->cfg.max_message_size)) {
     snprintf(why, n, "needs ! size %llu; the server advertises %s%llu",
-             (unsigned long long)c->size,
+             (unsigned long long)c->cfg.max_message_size,
              (s->ext & SMTPP_EXT_SIZE) ? "SIZE " : "no SIZE ",
              (unsigned long long)s->size);
     return 1;
   }
   for (uint32_t bit = 1; bit <= SMTPP_EXT_AUTH; bit <<= 1) {
-    const char *name = psuite_ext_name(bit);
+    const char *name = smtpp_ext_name(bit);
     if (!(diff & bit) || !name)
       continue;
     if (c->ext_set & bit) {
       snprintf(why, n, "needs ! ext %c%s; the server %s it",
-               (c->ext & bit) ? '+' : '-', name,
+               (c->cfg.extensions & bit) ? '+' : '-', name,
                (s->ext & bit) ? "offers" : "does not offer");
       return 1;
     }
@@ -710,16 +583,16 @@ static int skip_reason(const pcase *c, const pserver *s, char *why,
     return 1;
   }
   /* SIZE=V: skip when V is over the limit on one side only. */
-  if ((c->ext & SMTPP_EXT_SIZE) && (s->ext & SMTPP_EXT_SIZE)) {
-    uint64_t dlim = c->has_size ? c->size : 10485760u;
+  if ((c->cfg.extensions & SMTPP_EXT_SIZE) && (s->ext & SMTPP_EXT_SIZE)) {
+    uint64_t dlim = (c->set & DLG_SET_SIZE) ? c->cfg.max_message_size : 10485760u;
     uint64_t slim = s->size;
-    for (size_t i = 0; i + 5 < c->len; i++) {
+    for (size_t i = 0; i + 5 < c->input.len; i++) {
       uint64_t v = 0;
       size_t j = i + 5;
-      if (strncasecmp((const char *)c->in + i, "SIZE=", 5))
+      if (strncasecmp((const char *)c->input.p + i, "SIZE=", 5))
         continue;
-      while (j < c->len && isdigit(c->in[j]) && v < UINT64_MAX / 10)
-        v = v * 10 + (uint64_t)(c->in[j++] - '0');
+      while (j < c->input.len && isdigit(c->input.p[j]) && v < UINT64_MAX / 10)
+        v = v * 10 + (uint64_t)(c->input.p[j++] - '0');
       if ((dlim && v > dlim) != (slim && v > slim)) {
         snprintf(why, n, "SIZE=%llu is over the limit on one side only "
                          "(dialog %llu, server %llu)",
@@ -751,34 +624,34 @@ static int verb_is(const unsigned char *p, size_t n, const char *v) {
          (n == k || p[k] == ' ' || p[k] == '\r');
 }
 
-static void next_unit(const pcase *c, size_t pos, int in_data, unit *u) {
-  const unsigned char *in = c->in;
+static void next_unit(const dialog *c, size_t pos, int in_data, unit *u) {
+  const unsigned char *in = c->input.p;
   memset(u, 0, sizeof *u);
   if (in_data) {
     size_t i = pos;
     u->kind = U_BODY;
     u->group_end = 1;
-    while (i < c->len) {
-      if (c->len - i >= 3 && in[i] == '.' && in[i + 1] == '\r' &&
+    while (i < c->input.len) {
+      if (c->input.len - i >= 3 && in[i] == '.' && in[i + 1] == '\r' &&
           in[i + 2] == '\n') {
         u->end = i + 3;
         u->replies = 1;
         return;
       }
       /* to the next line start */
-      while (i + 1 < c->len && !(in[i] == '\r' && in[i + 1] == '\n'))
+      while (i + 1 < c->input.len && !(in[i] == '\r' && in[i + 1] == '\n'))
         i++;
       i += 2;
     }
-    u->end = c->len;
+    u->end = c->input.len;
     return;
   }
   {
     size_t i = pos, n;
-    while (i + 1 < c->len && !(in[i] == '\r' && in[i + 1] == '\n'))
+    while (i + 1 < c->input.len && !(in[i] == '\r' && in[i + 1] == '\n'))
       i++;
-    if (i + 1 >= c->len) {
-      u->end = c->len;
+    if (i + 1 >= c->input.len) {
+      u->end = c->input.len;
       u->kind = U_PARTIAL;
       u->group_end = 1;
       return;
@@ -809,7 +682,7 @@ static void next_unit(const pcase *c, size_t pos, int in_data, unit *u) {
         j += 5;
       }
       if (digits && j == i) {
-        u->end = (size > c->len - u->end) ? c->len : u->end + (size_t)size;
+        u->end = (size > c->input.len - u->end) ? c->input.len : u->end + (size_t)size;
         u->group_end = last;
       }
     }
@@ -818,12 +691,12 @@ static void next_unit(const pcase *c, size_t pos, int in_data, unit *u) {
 
 typedef struct run {
   pconn c;
-  pscan sc;
+  rs_reader sc;
   int wait;   /* W_* of the first failed wait, W_OK if none */
   int writefail;
 } run;
 
-static void run_case(const popts *o, const pserver *s, const pcase *c,
+static void run_case(const popts *o, const pserver *s, const dialog *c,
                      int mode, run *R) {
   long long case_end;
   size_t want = 0, pos = 0, greet = 0;
@@ -833,12 +706,13 @@ static void run_case(const popts *o, const pserver *s, const pcase *c,
   int bytewise = mode == PMODE_BYTE;
 
   memset(R, 0, sizeof *R);
+  scan_init(&R->sc);
   if (open_target(o, &R->c, err, sizeof err) < 0) {
     R->wait = W_CLOSED;
     return;
   }
   case_end = pconn_now_ms() + o->case_ms;
-  while (greet < c->nexp && c->exp[greet].pos == 0)
+  while (greet < c->nexpect && c->expect[greet].pos == 0)
     greet++;
   want = greet ? greet : 1;
   R->wait = wait_replies(&R->c, &R->sc, want, o->timeout_ms, case_end);
@@ -846,18 +720,18 @@ static void run_case(const popts *o, const pserver *s, const pcase *c,
     goto out;
 
   if (mode == PMODE_BURST) {
-    if (pconn_write(&R->c, c->in, c->len, 0, case_end) != PC_OK)
+    if (pconn_write(&R->c, c->input.p, c->input.len, 0, case_end) != PC_OK)
       R->writefail = 1;
-    pos = c->len;
+    pos = c->input.len;
   }
-  while (pos < c->len) {
+  while (pos < c->input.len) {
     unit u;
     size_t start = pos;
     int replies = 0, kind;
     if (in_tls) {
       /* after 220 to STARTTLS nothing may be executed (P8): send the rest
        * and expect no reply */
-      if (pconn_write(&R->c, c->in + pos, c->len - pos, bytewise,
+      if (pconn_write(&R->c, c->input.p + pos, c->input.len - pos, bytewise,
                       case_end) != PC_OK)
         R->writefail = 1;
       break;
@@ -867,8 +741,8 @@ static void run_case(const popts *o, const pserver *s, const pcase *c,
       pos = u.end;
       replies += u.replies;
       kind = u.kind;
-    } while (pipelined && !u.group_end && u.replies && pos < c->len);
-    if (pconn_write(&R->c, c->in + start, pos - start, bytewise, case_end) !=
+    } while (pipelined && !u.group_end && u.replies && pos < c->input.len);
+    if (pconn_write(&R->c, c->input.p + start, pos - start, bytewise, case_end) !=
         PC_OK) {
       R->writefail = 1;
       break;
@@ -889,8 +763,8 @@ static void run_case(const popts *o, const pserver *s, const pcase *c,
         break; /* the server closes: nothing more to send */
     }
   }
-  if (R->wait == W_OK && R->sc.n < c->nexp)
-    R->wait = wait_replies(&R->c, &R->sc, c->nexp, o->timeout_ms, case_end);
+  if (R->wait == W_OK && R->sc.n < c->nexpect)
+    R->wait = wait_replies(&R->c, &R->sc, c->nexpect, o->timeout_ms, case_end);
   if (R->wait == W_OK || R->wait == W_TIMEOUT || R->wait == W_CLOSED) {
     int d = drain(&R->c, &R->sc,
                   o->timeout_ms < DRAIN_MS ? o->timeout_ms : DRAIN_MS);
@@ -905,19 +779,19 @@ out:
 /* Judging                                                            */
 /* ------------------------------------------------------------------ */
 
-static char *code_list_exp(const pcase *c) {
-  size_t cap = c->nexp * 4 + 8, o = 0;
+static char *code_list_exp(const dialog *c) {
+  size_t cap = c->nexpect * 4 + 8, o = 0;
   char *s = malloc(cap);
   if (!s)
     return NULL;
   s[0] = '\0';
-  for (size_t i = 0; i < c->nexp && o + 5 < cap; i++)
+  for (size_t i = 0; i < c->nexpect && o + 5 < cap; i++)
     o += (size_t)snprintf(s + o, cap - o, "%s%03d", i ? " " : "",
-                          c->exp[i].code);
+                          c->expect[i].code);
   return s;
 }
 
-static char *code_list_got(const pscan *sc) {
+static char *code_list_got(const rs_reader *sc) {
   size_t cap = sc->n * 4 + 8, o = 0;
   char *s = malloc(cap);
   if (!s)
@@ -930,31 +804,31 @@ static char *code_list_got(const pscan *sc) {
 }
 
 /* The client line just before offset pos, escaped. */
-static void line_before(const pcase *c, size_t pos, char *buf, size_t cap) {
+static void line_before(const dialog *c, size_t pos, char *buf, size_t cap) {
   size_t end = pos, start;
   if (pos == 0) {
     snprintf(buf, cap, "(connection opened)");
     return;
   }
-  if (end >= 2 && c->in[end - 1] == '\n' && c->in[end - 2] == '\r')
+  if (end >= 2 && c->input.p[end - 1] == '\n' && c->input.p[end - 2] == '\r')
     end -= 2;
   start = end;
-  while (start >= 2 && !(c->in[start - 1] == '\n' && c->in[start - 2] == '\r'))
+  while (start >= 2 && !(c->input.p[start - 1] == '\n' && c->input.p[start - 2] == '\r'))
     start--;
   if (start == 1)
     start = 0;
   {
     char esc[200];
     size_t taken = 0, n = end - start;
-    escape_bytes(esc, sizeof esc, c->in + start, n > 48 ? 48 : n, &taken);
+    esc_bytes(esc, sizeof esc, c->input.p + start, n > 48 ? 48 : n, &taken);
     snprintf(buf, cap, "\"%s%s\"", esc, n > 48 ? "..." : "");
   }
 }
 
-static size_t starttls_offset(const pcase *c) {
-  for (size_t i = 0; i + 8 <= c->len; i++)
-    if ((i == 0 || c->in[i - 1] == '\n') &&
-        verb_is(c->in + i, c->len - i, "STARTTLS"))
+static size_t starttls_offset(const dialog *c) {
+  for (size_t i = 0; i + 8 <= c->input.len; i++)
+    if ((i == 0 || c->input.p[i - 1] == '\n') &&
+        verb_is(c->input.p + i, c->input.len - i, "STARTTLS"))
       return i;
   return (size_t)-1;
 }
@@ -963,10 +837,10 @@ static int is_syntax(int code) {
   return code == 500 || code == 501 || code == 555;
 }
 
-static const char *attribute(const pcase *c, size_t i, int e, int g) {
+static const char *attribute(const dialog *c, size_t i, int e, int g) {
   size_t tls = starttls_offset(c);
-  size_t epos = i < c->nexp ? c->exp[i].pos : c->len;
-  if (tls != (size_t)-1 && epos > tls && (i >= c->nexp || i > 0))
+  size_t epos = i < c->nexpect ? c->expect[i].pos : c->input.len;
+  if (tls != (size_t)-1 && epos > tls && (i >= c->nexpect || i > 0))
     return "P8";
   if (e == 503 || g == 503)
     return "P5";
@@ -974,7 +848,7 @@ static const char *attribute(const pcase *c, size_t i, int e, int g) {
     return "P4";
   if (e == 354 || g == 354)
     return "P6";
-  if (i < c->nexp) {
+  if (i < c->nexpect) {
     char l[256];
     line_before(c, epos, l, sizeof l);
     if (!strcmp(l, "\".\"") || !strncasecmp(l, "\"DATA", 5) ||
@@ -986,9 +860,9 @@ static const char *attribute(const pcase *c, size_t i, int e, int g) {
   return "P3";
 }
 
-static void judge(const pcase *c, const pserver *s, run *R, presult *res) {
-  pscan *sc = &R->sc;
-  size_t ng = sc->n, ne = c->nexp, m = ng < ne ? ng : ne, i, bad = (size_t)-1;
+static void judge(const dialog *c, const pserver *s, run *R, presult *res) {
+  rs_reader *sc = &R->sc;
+  size_t ng = sc->n, ne = c->nexpect, m = ng < ne ? ng : ne, i, bad = (size_t)-1;
   const pprop *p;
   char ctx[256];
 
@@ -999,14 +873,14 @@ static void judge(const pcase *c, const pserver *s, run *R, presult *res) {
     size_t o = 0;
     int k = 0;
     for (i = 0; i < m && k < 3; i++) {
-      if (!c->exp[i].enh[0] || sc->r[i].code != c->exp[i].code ||
-          !strcmp(c->exp[i].enh, sc->r[i].enh))
+      if (!c->expect[i].enh[0] || sc->r[i].code != c->expect[i].code ||
+          !strcmp(c->expect[i].enh, sc->r[i].enh))
         continue;
       o += (size_t)snprintf(res->hint + o, sizeof res->hint - o,
                             "%sshould: reply #%zu %d: enhanced code %s "
                             "expected, got %s",
-                            k ? "; " : "", i + 1, c->exp[i].code,
-                            c->exp[i].enh,
+                            k ? "; " : "", i + 1, c->expect[i].code,
+                            c->expect[i].enh,
                             sc->r[i].enh[0] ? sc->r[i].enh : "none");
       if (o >= sizeof res->hint)
         break;
@@ -1028,7 +902,7 @@ static void judge(const pcase *c, const pserver *s, run *R, presult *res) {
     goto prop;
   }
   for (i = 0; i < m; i++)
-    if (sc->r[i].code != c->exp[i].code) {
+    if (sc->r[i].code != c->expect[i].code) {
       bad = i;
       break;
     }
@@ -1058,11 +932,11 @@ static void judge(const pcase *c, const pserver *s, run *R, presult *res) {
     goto prop;
   }
   if (bad < ne)
-    line_before(c, c->exp[bad].pos, ctx, sizeof ctx);
+    line_before(c, c->expect[bad].pos, ctx, sizeof ctx);
   else
     snprintf(ctx, sizeof ctx, "(after the last expected reply)");
   if (bad < ng && bad < ne) {
-    res->exp_code = c->exp[bad].code;
+    res->exp_code = c->expect[bad].code;
     res->got_code = sc->r[bad].code;
     snprintf(res->verdict, sizeof res->verdict, "mismatch");
     snprintf(res->expected, sizeof res->expected, "%03d (#%zu)",
@@ -1075,14 +949,14 @@ static void judge(const pcase *c, const pserver *s, run *R, presult *res) {
              (res->exp_code / 100 == res->got_code / 100)
                  ? " (same class)" : "");
   } else if (bad < ne) {
-    res->exp_code = c->exp[bad].code;
+    res->exp_code = c->expect[bad].code;
     snprintf(res->verdict, sizeof res->verdict, "%s",
              R->wait == W_OK ? (R->c.eof ? "closed" : "timeout")
                              : wait_names[R->wait]);
     snprintf(res->expected, sizeof res->expected, "%03d (#%zu)",
              res->exp_code, bad + 1);
     snprintf(res->got, sizeof res->got, "none (%s)", res->verdict);
-    res->prop = starttls_offset(c) < c->exp[bad].pos ? "P8" : "P3";
+    res->prop = starttls_offset(c) < c->expect[bad].pos ? "P8" : "P3";
     snprintf(res->detail, sizeof res->detail,
              "reply #%zu (after client line %s) never came: %s after %zu of "
              "%zu replies%s",
@@ -1145,7 +1019,7 @@ int cmd_probe(int argc, char **argv) {
   uint64_t n;
   char **files = NULL;
   long nfiles;
-  pcase *cases;
+  dialog *cases;
   presult *res;
   size_t nres = 0;
   preport rep;
@@ -1266,7 +1140,7 @@ int cmd_probe(int argc, char **argv) {
   } else {
     snprintf(suite, sizeof suite, "%s/tests/dialogs", SMTPP_SOURCE_DIR);
   }
-  nfiles = psuite_list(suite, &files);
+  nfiles = dlg_list(suite, &files);
   if (nfiles < 0) {
     cli_usage_error("probe", "cannot read the dialog directory %s",
                     cli_quote(suite));
@@ -1274,14 +1148,14 @@ int cmd_probe(int argc, char **argv) {
   }
   if (nfiles == 0) {
     cli_usage_error("probe", "no *.dialog files in %s", cli_quote(suite));
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_USAGE;
   }
   io_ignore_sigpipe();
   snprintf(srv.target, sizeof srv.target, "%s %s", o.tcp ? "tcp" : "cmd",
            o.tcp ? o.tcp : o.cmd);
   if (discover(&o, &srv) < 0) {
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
   printf("server: %s\n  greeting: %s\n  EHLO: %s\n", srv.target,
@@ -1289,11 +1163,15 @@ int cmd_probe(int argc, char **argv) {
 
   cases = calloc((size_t)nfiles, sizeof *cases);
   if (!cases) {
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
-  for (long i = 0; i < nfiles; i++)
-    pcase_load(&cases[i], files[i]);
+  for (long i = 0; i < nfiles; i++) {
+    dlg_load(&cases[i], files[i]); /* a file that does not load is reported
+                                      by its error when it is judged */
+    if (!cases[i].level[0])
+      snprintf(cases[i].level, sizeof cases[i].level, "must");
+  }
 
   if (o.fuzz || o.replay) {
     probe_fuzz_opts fo;
@@ -1311,20 +1189,20 @@ int cmd_probe(int argc, char **argv) {
     rc = o.replay ? probe_replay(&fo, &srv, o.replay)
                   : probe_fuzz(&fo, &srv, cases, (size_t)nfiles);
     for (long i = 0; i < nfiles; i++)
-      pcase_free(&cases[i]);
+      dlg_free(&cases[i]);
     free(cases);
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return rc;
   }
 
   res = calloc((size_t)nfiles * PMODE__COUNT, sizeof *res);
   if (!res) {
     free(cases);
-    psuite_free_list(files, nfiles);
+    dlg_free_list(files, nfiles);
     return CLI_EXIT_FAIL;
   }
   for (long i = 0; i < nfiles; i++) {
-    pcase *c = &cases[i];
+    dialog *c = &cases[i];
     char why[300];
     int skip;
     if (o.only && !strstr(c->name, o.only))
@@ -1381,8 +1259,8 @@ int cmd_probe(int argc, char **argv) {
   }
   free(res);
   for (long i = 0; i < nfiles; i++)
-    pcase_free(&cases[i]);
+    dlg_free(&cases[i]);
   free(cases);
-  psuite_free_list(files, nfiles);
+  dlg_free_list(files, nfiles);
   return rc;
 }

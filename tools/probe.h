@@ -5,7 +5,7 @@
 #ifndef SMTPP_TOOLS_PROBE_H
 #define SMTPP_TOOLS_PROBE_H
 
-#include "probe_suite.h"
+#include "dialogfile.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ typedef struct pprop {
 const pprop *probe_prop(const char *id);
 
 typedef struct presult {
-  const pcase *c;
+  const dialog *c;
   int mode;
   int status;          /* PR_* */
   char verdict[24];    /* ok, mismatch, timeout, closed, malformed,

@@ -27,8 +27,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "probe_fuzz.h"
 
+#include "bbuf.h"
 #include "cli.h"
+#include "dialogfile.h"
+#include "esc.h"
 #include "probe_conn.h"
+#include "replies.h"
 
 #include <smtpp/smtpp.h>
 
@@ -77,101 +81,16 @@ static size_t rng_below(uint64_t *s, size_t n) {
   return n ? (size_t)(rng_next(s) % n) : 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Byte buffers                                                        */
-/* ------------------------------------------------------------------ */
-
-typedef struct fbuf {
-  unsigned char *p;
-  size_t n, cap;
-} fbuf;
-
-static int fb_reserve(fbuf *b, size_t need) {
-  unsigned char *np;
-  size_t ncap;
-  if (need <= b->cap)
-    return 0;
-  ncap = b->cap ? b->cap : 256;
-  while (ncap < need)
-    ncap *= 2;
-  np = realloc(b->p, ncap);
-  if (!np)
-    return -1;
-  b->p = np;
-  b->cap = ncap;
-  return 0;
-}
-
-static int fb_insert(fbuf *b, size_t pos, const void *p, size_t n) {
-  if (pos > b->n || fb_reserve(b, b->n + n + 1) < 0)
-    return -1;
-  memmove(b->p + pos + n, b->p + pos, b->n - pos);
-  memcpy(b->p + pos, p, n);
-  b->n += n;
-  return 0;
-}
-
-static int fb_append(fbuf *b, const void *p, size_t n) {
-  return fb_insert(b, b->n, p, n);
-}
-
-static void fb_erase(fbuf *b, size_t pos, size_t n) {
-  if (pos >= b->n)
-    return;
-  if (n > b->n - pos)
-    n = b->n - pos;
-  memmove(b->p + pos, b->p + pos + n, b->n - pos - n);
-  b->n -= n;
-}
-
-static int fb_set(fbuf *b, const void *p, size_t n) {
-  b->n = 0;
-  return fb_append(b, p, n);
-}
-
-static void fb_free(fbuf *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
-/* Escapes octets for an R: line / a comment: printable ASCII stays (but
- * '\\' and '#'), \r \n \t \0 and \xHH for the rest. */
-static void esc_append(fbuf *o, const unsigned char *p, size_t n) {
-  char t[8];
-  for (size_t i = 0; i < n; i++) {
-    unsigned char ch = p[i];
-    if (ch == '\\')
-      fb_append(o, "\\\\", 2);
-    else if (ch == '\r')
-      fb_append(o, "\\r", 2);
-    else if (ch == '\n')
-      fb_append(o, "\\n", 2);
-    else if (ch == '\t')
-      fb_append(o, "\\t", 2);
-    else if (ch == 0)
-      fb_append(o, "\\0", 2);
-    else if (ch < 32 || ch > 126 || ch == '#') {
-      snprintf(t, sizeof t, "\\x%02X", ch);
-      fb_append(o, t, 4);
-    } else
-      fb_append(o, &ch, 1);
-  }
-}
-
-/* Escaped copy into a C string (cut to cap). */
+/* Escaped copy of p[0..n) into a C string, cut to cap with "..." at the
+ * end when it did not fit. */
 static void esc_str(char *dst, size_t cap, const unsigned char *p,
                     size_t n) {
-  fbuf o = {0};
-  esc_append(&o, p, n);
-  if (cap) {
-    size_t k = o.n < cap - 1 ? o.n : cap - 1;
-    if (k)
-      memcpy(dst, o.p, k);
-    dst[k] = '\0';
-    if (o.n > k && cap > 4)
-      memcpy(dst + cap - 4, "...", 4);
-  }
-  fb_free(&o);
+  size_t taken = 0;
+  if (cap == 0)
+    return;
+  esc_bytes(dst, cap, p, n, &taken);
+  if (taken < n && cap > 4)
+    memcpy(dst + cap - 4, "...", 4);
 }
 
 /* ------------------------------------------------------------------ */
@@ -267,7 +186,7 @@ static size_t dict_load(const char *path, tok **out, char *from,
 }
 
 typedef struct seed {
-  fbuf b;
+  bbuf b;
   char name[160];
 } seed;
 
@@ -309,21 +228,21 @@ static size_t seeds_from_dir(const char *dir, seed *s, size_t n,
     FILE *f;
     unsigned char buf[4096];
     size_t r;
-    fbuf b = {0};
+    bbuf b = {0};
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     f = fopen(path, "rb");
     if (f) {
-      while ((r = fread(buf, 1, sizeof buf, f)) > 0 && b.n <= SEED_FILE_MAX)
-        fb_append(&b, buf, r);
+      while ((r = fread(buf, 1, sizeof buf, f)) > 0 && b.len <= SEED_FILE_MAX)
+        bbuf_add(&b, buf, r);
       fclose(f);
     }
-    if (n < max && b.n > 4 && b.n <= SEED_FILE_MAX) {
-      fb_erase(&b, 0, 4);
+    if (n < max && b.len > 4 && b.len <= SEED_FILE_MAX) {
+      bbuf_erase(&b, 0, 4);
       s[n].b = b;
       snprintf(s[n].name, sizeof s[n].name, "session/%s", names[i]);
       n++;
     } else {
-      fb_free(&b);
+      bbuf_free(&b);
     }
     free(names[i]);
   }
@@ -336,32 +255,32 @@ static size_t seeds_from_dir(const char *dir, seed *s, size_t n,
 /* ------------------------------------------------------------------ */
 
 /* Line k (0-based) of b: [*st, *en), en past its LF (or at the end). */
-static size_t count_lines(const fbuf *b) {
+static size_t count_lines(const bbuf *b) {
   size_t n = 0;
-  for (size_t i = 0; i < b->n; i++)
+  for (size_t i = 0; i < b->len; i++)
     if (b->p[i] == '\n')
       n++;
-  if (b->n && b->p[b->n - 1] != '\n')
+  if (b->len && b->p[b->len - 1] != '\n')
     n++;
   return n;
 }
 
-static void line_span(const fbuf *b, size_t k, size_t *st, size_t *en) {
+static void line_span(const bbuf *b, size_t k, size_t *st, size_t *en) {
   size_t i = 0, line = 0;
   *st = 0;
-  for (; i < b->n && line < k; i++)
+  for (; i < b->len && line < k; i++)
     if (b->p[i] == '\n') {
       line++;
       *st = i + 1;
     }
   i = *st;
-  while (i < b->n && b->p[i] != '\n')
+  while (i < b->len && b->p[i] != '\n')
     i++;
-  *en = i < b->n ? i + 1 : b->n;
+  *en = i < b->len ? i + 1 : b->len;
 }
 
 /* Body of line [st, en) without its CRLF / LF. */
-static size_t body_end(const fbuf *b, size_t st, size_t en) {
+static size_t body_end(const bbuf *b, size_t st, size_t en) {
   if (en > st && b->p[en - 1] == '\n')
     en--;
   if (en > st && b->p[en - 1] == '\r')
@@ -383,7 +302,7 @@ static const char *const numbers[] = {
     "-1", "1e3", "0x10",
 };
 
-static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
+static void mutate_once(bbuf *b, uint64_t *r, const tok *dict, size_t nd,
                         const seed *seeds, size_t ns) {
   size_t nl = count_lines(b), k, st, en, be;
   const tok *t = nd ? &dict[rng_below(r, nd)] : NULL;
@@ -406,8 +325,8 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
     we = ws;
     while (we < be && b->p[we] != ' ')
       we++;
-    fb_erase(b, ws, we - ws);
-    fb_insert(b, ws, t->p, t->n);
+    bbuf_erase(b, ws, we - ws);
+    bbuf_insert(b, ws, t->p, t->n);
     break;
   }
   case 2: /* a token as a line of its own */
@@ -417,13 +336,13 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
       unsigned char l[TOKEN_MAX + 2];
       memcpy(l, t->p, t->n);
       memcpy(l + t->n, "\r\n", 2);
-      fb_insert(b, rng_below(r, 2) ? st : en, l, t->n + 2);
+      bbuf_insert(b, rng_below(r, 2) ? st : en, l, t->n + 2);
     }
     break;
   case 3: /* a token inside a line */
   insert_in_line:
     if (t)
-      fb_insert(b, st + rng_below(r, be - st + 1), t->p, t->n);
+      bbuf_insert(b, st + rng_below(r, be - st + 1), t->p, t->n);
     break;
   case 4: { /* delete a word */
     size_t ws, we;
@@ -435,7 +354,7 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
       we++;
     if (we < be)
       we++;
-    fb_erase(b, ws, we > ws ? we - ws : 1);
+    bbuf_erase(b, ws, we > ws ? we - ws : 1);
     break;
   }
   case 5: /* duplicate a line */
@@ -443,18 +362,18 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
       unsigned char *copy = malloc(en - st);
       if (copy) {
         memcpy(copy, b->p + st, en - st);
-        fb_insert(b, en, copy, en - st);
+        bbuf_insert(b, en, copy, en - st);
         free(copy);
       }
     }
     break;
   case 6: /* drop a line */
     if (nl > 1)
-      fb_erase(b, st, en - st);
+      bbuf_erase(b, st, en - st);
     break;
   case 7: /* flip a byte */
-    if (b->n) {
-      size_t i = rng_below(r, b->n);
+    if (b->len) {
+      size_t i = rng_below(r, b->len);
       if (rng_below(r, 2))
         b->p[i] ^= (unsigned char)(1u << rng_below(r, 8));
       else
@@ -464,36 +383,36 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
   case 8: { /* change a number */
     size_t i, j, tries = 0;
     const char *nv = numbers[rng_below(r, sizeof numbers / sizeof *numbers)];
-    if (!b->n)
+    if (!b->len)
       break;
-    i = rng_below(r, b->n);
-    while (tries++ < b->n && !isdigit(b->p[i]))
-      i = (i + 1) % b->n;
+    i = rng_below(r, b->len);
+    while (tries++ < b->len && !isdigit(b->p[i]))
+      i = (i + 1) % b->len;
     if (!isdigit(b->p[i]))
       break;
     while (i > 0 && isdigit(b->p[i - 1]))
       i--;
     j = i;
-    while (j < b->n && isdigit(b->p[j]))
+    while (j < b->len && isdigit(b->p[j]))
       j++;
-    fb_erase(b, i, j - i);
-    fb_insert(b, i, nv, strlen(nv));
+    bbuf_erase(b, i, j - i);
+    bbuf_insert(b, i, nv, strlen(nv));
     break;
   }
   case 9: /* CRLF -> a smuggling sequence */
   case 10: {
     size_t q = rng_below(r, sizeof smuggle / sizeof *smuggle);
     if (en >= st + 2 && b->p[en - 1] == '\n' && b->p[en - 2] == '\r') {
-      fb_erase(b, en - 2, 2);
-      fb_insert(b, en - 2, smuggle[q], smuggle_len[q]);
+      bbuf_erase(b, en - 2, 2);
+      bbuf_insert(b, en - 2, smuggle[q], smuggle_len[q]);
     } else {
-      fb_insert(b, en, smuggle[q], smuggle_len[q]);
+      bbuf_insert(b, en, smuggle[q], smuggle_len[q]);
     }
     break;
   }
   case 11: /* truncate */
-    if (b->n > 1)
-      b->n = 1 + rng_below(r, b->n - 1);
+    if (b->len > 1)
+      b->len = 1 + rng_below(r, b->len - 1);
     break;
   case 12: { /* long run: line and path limits */
     static const size_t lens[] = {64, 65, 255, 256, 500, 505, 1000, 1100};
@@ -501,7 +420,7 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
     unsigned char *run = malloc(len);
     if (run) {
       memset(run, rng_below(r, 2) ? 'a' : 'x', len);
-      fb_insert(b, st + rng_below(r, be - st + 1), run, len);
+      bbuf_insert(b, st + rng_below(r, be - st + 1), run, len);
       free(run);
     }
     break;
@@ -516,15 +435,15 @@ static void mutate_once(fbuf *b, uint64_t *r, const tok *dict, size_t nd,
       unsigned char *copy = malloc(oen - ost);
       if (copy) {
         memcpy(copy, o->b.p + ost, oen - ost);
-        fb_insert(b, en, copy, oen - ost);
+        bbuf_insert(b, en, copy, oen - ost);
         free(copy);
       }
     }
     break;
   }
   }
-  if (b->n > SESSION_MAX)
-    b->n = SESSION_MAX;
+  if (b->len > SESSION_MAX)
+    b->len = SESSION_MAX;
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,98 +471,34 @@ static void rl_free(rlist *l) {
   memset(l, 0, sizeof *l);
 }
 
-static void p2(rlist *l, const char *kind, size_t off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void p2(rlist *l, const char *kind, size_t off, const char *fmt,
-               ...) {
-  char m[120];
-  va_list ap;
-  if (l->pkind[0])
-    return;
-  va_start(ap, fmt);
-  vsnprintf(m, sizeof m, fmt, ap);
-  va_end(ap);
-  snprintf(l->pkind, sizeof l->pkind, "%s", kind);
-  snprintf(l->pmsg, sizeof l->pmsg, "reply octet %zu: %s", off, m);
-}
-
-/* Scans a whole reply stream; eof: the server closed (a partial line at
- * the end is then a violation). */
+/* Reads a whole reply stream with the shared reader (common/replies.h);
+ * eof: the server closed (a partial line at the end is then a
+ * violation). */
 static void parse_replies(const unsigned char *buf, size_t len, int eof,
                           rlist *l) {
-  size_t pos = 0, open_off = 0;
-  int open = 0, open_code = 0;
-
+  static rs_reader rs; /* reused: no malloc churn per session */
+  rs_reset(&rs);
+  rs_scan(&rs, buf, len);
+  l->partial = rs_partial(&rs, len);
+  if (eof)
+    rs_end(&rs, buf, len);
   l->n = 0;
   l->pkind[0] = l->pmsg[0] = '\0';
-  l->after_close = l->partial = 0;
-  while (pos < len) {
-    const unsigned char *s = buf + pos;
-    const unsigned char *lf = memchr(s, '\n', len - pos);
-    size_t llen, body;
-    int code = 0, ok;
-
-    if (!lf) {
-      l->partial = 1;
-      if (eof)
-        p2(l, "no-CRLF-at-end", pos, "%zu octets without CRLF at the end",
-           len - pos);
-      break;
-    }
-    llen = (size_t)(lf - s) + 1;
-    body = llen - 1;
-    if (body && s[body - 1] == '\r')
-      body--;
-    else
-      p2(l, "bare-LF", pos, "reply line ends in a bare LF");
-    if (llen > 512)
-      p2(l, "line-over-512", pos, "line of %zu octets", llen);
-    for (size_t i = 0; i < body; i++)
-      if (s[i] < 32 || s[i] > 126) {
-        p2(l, "non-printable", pos, "octet 0x%02X", s[i]);
-        break;
-      }
-    ok = body >= 3 && s[0] >= '2' && s[0] <= '5' && isdigit(s[1]) &&
-         isdigit(s[2]) && (body == 3 || s[3] == ' ' || s[3] == '-');
-    if (!ok) {
-      char e[40];
-      esc_str(e, sizeof e, s, body < 16 ? body : 16);
-      p2(l, "not-a-reply", pos, "not a reply line: \"%s\"", e);
-    } else {
-      code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-    }
-    if (open && code != open_code)
-      p2(l, "continuation-code", pos, "continuation with code %d after %d",
-         code, open_code);
-    if (!open) {
-      open_code = code;
-      open_off = pos;
-    }
-    pos += llen;
-    if (ok && body > 3 && s[3] == '-') {
-      open = 1;
-      continue;
-    }
-    open = 0;
-    if (l->n && (l->r[l->n - 1].code == 221 || l->r[l->n - 1].code == 421))
-      l->after_close = 1;
-    if (l->n == l->cap) {
-      size_t ncap = l->cap ? l->cap * 2 : 32;
-      freply *nr = realloc(l->r, ncap * sizeof *nr);
-      if (!nr)
-        break;
-      l->r = nr;
-      l->cap = ncap;
-    }
-    l->r[l->n].code = open_code;
-    l->r[l->n].off = open_off;
-    l->r[l->n].at = 0;
-    l->n++;
+  l->after_close = rs.after_close;
+  if (rs.nviol) {
+    snprintf(l->pkind, sizeof l->pkind, "%s", rs_viol_name(rs.viol_kind));
+    snprintf(l->pmsg, sizeof l->pmsg, "%s", rs.viol);
   }
-  if (open) {
-    l->partial = 1;
-    if (eof)
-      p2(l, "no-CRLF-at-end", open_off, "multi-line reply never ended");
+  for (size_t i = 0; i < rs.n; i++) {
+    if (l->n == l->cap) {
+      l->cap = l->cap ? l->cap * 2 : 32;
+      l->r = bb_realloc(l->r, l->cap * sizeof *l->r);
+    }
+    l->r[l->n].code = rs.r[i].code;
+    l->r[l->n].off = rs.r[i].off;
+    l->r[l->n].at = 0;
+    l->r[l->n].data = 0;
+    l->n++;
   }
 }
 
@@ -657,7 +512,7 @@ typedef struct fctx {
   smtpp_config cfg;
   smtpp_session s;
   /* scratch for one run of both sides */
-  fbuf mraw, sraw;
+  bbuf mraw, sraw;
   rlist m, sv;
   int sverdict; /* SV_* */
   size_t runs;
@@ -688,14 +543,14 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
   mark *mk = NULL;
   size_t nmk = 0, capmk = 0;
 
-  x->mraw.n = 0;
+  x->mraw.len = 0;
   if (smtpp_init(&x->s, &x->cfg) < 0) {
     parse_replies(NULL, 0, 1, &x->m);
     return;
   }
   for (;;) {
     smtpp_event ev;
-    size_t used = 0, olen = 0, before = x->mraw.n;
+    size_t used = 0, olen = 0, before = x->mraw.len;
     const unsigned char *ob;
     int r = SMTPP_NEED_MORE;
     int data = smtpp_get_state(&x->s) == SMTPP_ST_DATA_TEXT;
@@ -708,10 +563,10 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
       off += used;
     }
     while ((ob = smtpp_out_buf(&x->s, &olen)) != NULL && olen) {
-      fb_append(&x->mraw, ob, olen);
+      bbuf_add(&x->mraw, ob, olen);
       smtpp_out_ack(&x->s, olen);
     }
-    if (x->mraw.n > before || nmk == 0) {
+    if (x->mraw.len > before || nmk == 0) {
       if (nmk == capmk) {
         size_t ncap = capmk ? capmk * 2 : 64;
         mark *nm = realloc(mk, ncap * sizeof *nm);
@@ -720,7 +575,7 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
         mk = nm;
         capmk = ncap;
       }
-      mk[nmk].raw = x->mraw.n;
+      mk[nmk].raw = x->mraw.len;
       mk[nmk].at = off;
       mk[nmk].data = data;
       nmk++;
@@ -732,12 +587,12 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
       break;
     if (r == SMTPP_NEED_MORE)
       break;
-    if (used == 0 && x->mraw.n == before && ++stalls > 64)
+    if (used == 0 && x->mraw.len == before && ++stalls > 64)
       break;
-    if (used || x->mraw.n > before)
+    if (used || x->mraw.len > before)
       stalls = 0;
   }
-  parse_replies(x->mraw.p, x->mraw.n, 1, &x->m);
+  parse_replies(x->mraw.p, x->mraw.len, 1, &x->m);
   for (size_t i = 0; i < x->m.n; i++) {
     size_t at = 0;
     int data = 0;
@@ -771,7 +626,7 @@ static void server_run(fctx *x, const unsigned char *in, size_t len,
   long long end, idle;
   size_t last_len = 0;
 
-  x->sraw.n = 0;
+  x->sraw.len = 0;
   x->runs++;
   if (open_target(x->o, &c, err, sizeof err) < 0) {
     x->sverdict = SV_CONNECT;
@@ -831,7 +686,7 @@ static void server_run(fctx *x, const unsigned char *in, size_t len,
     }
   }
   parse_replies(c.buf, c.len, c.eof, &x->sv);
-  fb_set(&x->sraw, c.buf, c.len);
+  bbuf_set(&x->sraw, c.buf, c.len);
   pconn_close(&c);
 }
 
@@ -987,16 +842,16 @@ static int sig_has(const sigset *ss, const char *sig) {
 /* When the server offers STARTTLS, a session ends after its first
  * STARTTLS line: what follows would be TLS on the server and discarded
  * input in the model; neither says anything about SMTP. */
-static void cut_starttls(const fctx *x, fbuf *b) {
+static void cut_starttls(const fctx *x, bbuf *b) {
   if (!(x->srv->ext & SMTPP_EXT_STARTTLS))
     return;
-  for (size_t i = 0; i + 8 <= b->n; i++)
+  for (size_t i = 0; i + 8 <= b->len; i++)
     if ((i == 0 || b->p[i - 1] == '\n') &&
         !strncasecmp((const char *)b->p + i, "STARTTLS", 8)) {
       size_t j = i;
-      while (j < b->n && b->p[j] != '\n')
+      while (j < b->len && b->p[j] != '\n')
         j++;
-      b->n = j < b->n ? j + 1 : b->n;
+      b->len = j < b->len ? j + 1 : b->len;
       return;
     }
 }
@@ -1020,32 +875,32 @@ typedef struct mini {
   long long deadline;
 } mini;
 
-static int still_fails(mini *mi, const fbuf *cand) {
+static int still_fails(mini *mi, const bbuf *cand) {
   sigset ss;
   if (mi->steps >= mi->budget || pconn_now_ms() >= mi->deadline)
     return 0;
   mi->steps++;
-  run_both(mi->x, cand->p, cand->n, &ss);
+  run_both(mi->x, cand->p, cand->len, &ss);
   return sig_has(&ss, mi->sig);
 }
 
 /* Unit boundaries of b: after each LF (lines) or each octet. */
-static size_t units(const fbuf *b, int lines, size_t **out) {
-  size_t n = 0, *u = malloc((b->n + 2) * sizeof *u);
+static size_t units(const bbuf *b, int lines, size_t **out) {
+  size_t n = 0, *u = malloc((b->len + 2) * sizeof *u);
   *out = u;
   if (!u)
     return 0;
   u[n++] = 0;
-  for (size_t i = 0; i < b->n; i++)
-    if (!lines || b->p[i] == '\n' || i + 1 == b->n)
+  for (size_t i = 0; i < b->len; i++)
+    if (!lines || b->p[i] == '\n' || i + 1 == b->len)
       u[n++] = i + 1;
   return n - 1; /* units: [u[k], u[k+1]) */
 }
 
 /* ddmin (complements only) over lines or octets of cur. */
-static void ddmin(mini *mi, fbuf *cur, int lines) {
+static void ddmin(mini *mi, bbuf *cur, int lines) {
   size_t gran = 2;
-  fbuf cand = {0};
+  bbuf cand = {0};
 
   for (;;) {
     size_t *u, nu = units(cur, lines, &u), chunk, reduced = 0;
@@ -1062,10 +917,10 @@ static void ddmin(mini *mi, fbuf *cur, int lines) {
     for (size_t i = 0; i * chunk < nu; i++) {
       size_t a = u[i * chunk];
       size_t bnd = (i + 1) * chunk < nu ? u[(i + 1) * chunk] : u[nu];
-      fb_set(&cand, cur->p, a);
-      fb_append(&cand, cur->p + bnd, cur->n - bnd);
+      bbuf_set(&cand, cur->p, a);
+      bbuf_add(&cand, cur->p + bnd, cur->len - bnd);
       if (still_fails(mi, &cand)) {
-        fb_set(cur, cand.p, cand.n);
+        bbuf_set(cur, cand.p, cand.len);
         gran = gran > 2 ? gran - 1 : 2;
         reduced = 1;
         break;
@@ -1080,7 +935,7 @@ static void ddmin(mini *mi, fbuf *cur, int lines) {
       gran = gran * 2 < nu ? gran * 2 : nu;
     }
   }
-  fb_free(&cand);
+  bbuf_free(&cand);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1175,42 +1030,42 @@ static void replay_cmd(const probe_fuzz_opts *o, const char *file,
 }
 
 /* The replies of a raw stream as "# name: ..." comment lines. */
-static void comment_replies(FILE *f, const char *who, const fbuf *raw,
+static void comment_replies(FILE *f, const char *who, const bbuf *raw,
                             const rlist *l) {
   size_t pos = 0, lines = 0;
-  fbuf e = {0};
+  bbuf e = {0};
   (void)l;
-  while (pos < raw->n && lines < 200) {
-    const unsigned char *lf = memchr(raw->p + pos, '\n', raw->n - pos);
-    size_t ln = lf ? (size_t)(lf - (raw->p + pos)) + 1 : raw->n - pos;
+  while (pos < raw->len && lines < 200) {
+    const unsigned char *lf = memchr(raw->p + pos, '\n', raw->len - pos);
+    size_t ln = lf ? (size_t)(lf - (raw->p + pos)) + 1 : raw->len - pos;
     size_t shown = ln;
-    e.n = 0;
+    e.len = 0;
     if (shown && raw->p[pos + shown - 1] == '\n')
       shown--;
     if (shown && raw->p[pos + shown - 1] == '\r')
       shown--;
-    esc_append(&e, raw->p + pos, shown > 160 ? 160 : shown);
-    fprintf(f, "# %s: %.*s%s%s\n", who, (int)e.n, (const char *)e.p,
+    bbuf_add_escaped(&e, raw->p + pos, shown > 160 ? 160 : shown);
+    fprintf(f, "# %s: %.*s%s%s\n", who, (int)e.len, (const char *)e.p,
             shown > 160 ? "..." : "",
             ln - shown == 2 ? "" : (lf ? " (no CR before LF)" : " (no LF)"));
     pos += ln;
     lines++;
   }
-  if (pos < raw->n)
-    fprintf(f, "# %s: ... (%zu more octets)\n", who, raw->n - pos);
-  if (raw->n == 0)
+  if (pos < raw->len)
+    fprintf(f, "# %s: ... (%zu more octets)\n", who, raw->len - pos);
+  if (raw->len == 0)
     fprintf(f, "# %s: (nothing)\n", who);
-  fb_free(&e);
+  bbuf_free(&e);
 }
 
-static int write_repro(fctx *x, finding *fd, const fbuf *in) {
+static int write_repro(fctx *x, finding *fd, const bbuf *in) {
   FILE *f;
-  fbuf e = {0};
+  bbuf e = {0};
   char rc[9000];
   sigset ss;
 
   /* one more run: the comments show this exact input's replies */
-  run_both(x, in->p, in->n, &ss);
+  run_both(x, in->p, in->len, &ss);
   fd->reproduced = sig_has(&ss, fd->sig);
   {
     size_t from = ss.idx != (size_t)-1 && ss.idx > 5 ? ss.idx - 5 : 0;
@@ -1220,8 +1075,8 @@ static int write_repro(fctx *x, finding *fd, const fbuf *in) {
   f = fopen(fd->bin, "wb");
   if (!f)
     return -1;
-  if (in->n)
-    fwrite(in->p, 1, in->n, f);
+  if (in->len)
+    fwrite(in->p, 1, in->len, f);
   if (fclose(f) != 0)
     return -1;
   f = fopen(fd->path, "w");
@@ -1236,7 +1091,7 @@ static int write_repro(fctx *x, finding *fd, const fbuf *in) {
              "%zu to %zu octets in %zu server runs%s\n",
           (unsigned long long)x->o->seed,
           (unsigned long long)fd->first_iter, fd->seed_name, fd->orig_len,
-          in->n, fd->steps,
+          in->len, fd->steps,
           fd->reproduced ? "" : " (the last run did not show it again)");
   fprintf(f, "# replay: %s\n", rc);
   fprintf(f, "# smtpp replies: %s\n", fd->mcodes);
@@ -1246,18 +1101,18 @@ static int write_repro(fctx *x, finding *fd, const fbuf *in) {
     fprintf(f, "# property: P2 %s\n", x->sv.pmsg);
   comment_replies(f, "smtpp", &x->mraw, &x->m);
   comment_replies(f, "server", &x->sraw, &x->sv);
-  for (size_t pos = 0; pos < in->n;) {
-    const unsigned char *lf = memchr(in->p + pos, '\n', in->n - pos);
-    size_t ln = lf ? (size_t)(lf - (in->p + pos)) + 1 : in->n - pos;
+  for (size_t pos = 0; pos < in->len;) {
+    const unsigned char *lf = memchr(in->p + pos, '\n', in->len - pos);
+    size_t ln = lf ? (size_t)(lf - (in->p + pos)) + 1 : in->len - pos;
     /* R: lines of at most 200 octets */
     if (ln > 200)
       ln = 200;
-    e.n = 0;
-    esc_append(&e, in->p + pos, ln);
-    fprintf(f, "R: %.*s\n", (int)e.n, (const char *)e.p);
+    e.len = 0;
+    bbuf_add_escaped(&e, in->p + pos, ln);
+    fprintf(f, "R: %.*s\n", (int)e.len, (const char *)e.p);
     pos += ln;
   }
-  fb_free(&e);
+  bbuf_free(&e);
   return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -1410,7 +1265,7 @@ static const char *first_existing(const char *a, const char *b) {
 }
 
 int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
-               const pcase *cases, size_t ncases) {
+               const dialog *cases, size_t ncases) {
   static fctx x;
   seed *seeds;
   size_t nseeds = 0, nd, nfd = 0;
@@ -1452,9 +1307,9 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
     return CLI_EXIT_FAIL;
   }
   for (size_t i = 0; i < ncases && nseeds < SEEDS_MAX; i++) {
-    if (cases[i].error[0] || cases[i].len == 0)
+    if (cases[i].error[0] || cases[i].input.len == 0)
       continue;
-    fb_set(&seeds[nseeds].b, cases[i].in, cases[i].len);
+    bbuf_set(&seeds[nseeds].b, cases[i].input.p, cases[i].input.len);
     snprintf(seeds[nseeds].name, sizeof seeds[nseeds].name, "%s",
              cases[i].name);
     nseeds++;
@@ -1484,18 +1339,18 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
 
   for (it = 0; it < o->count && pconn_now_ms() < deadline; it++) {
     const seed *sd = &seeds[rng_below(&rng, nseeds)];
-    fbuf cur = {0};
+    bbuf cur = {0};
     sigset ss;
     size_t nmut = 1 + rng_below(&rng, 4), cut;
 
-    fb_set(&cur, sd->b.p, sd->b.n);
+    bbuf_set(&cur, sd->b.p, sd->b.len);
     for (size_t k = 0; k < nmut; k++)
       mutate_once(&cur, &rng, dict, nd, seeds, nseeds);
     cut_starttls(&x, &cur);
-    run_both(&x, cur.p, cur.n, &ss);
+    run_both(&x, cur.p, cur.len, &ss);
     if (ss.n == 0) {
       agree++;
-      fb_free(&cur);
+      bbuf_free(&cur);
       continue;
     }
     disagree++;
@@ -1506,14 +1361,14 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
       fprintf(stderr, "smtpp probe: session %llu: cannot connect to the "
                       "server; stopping\n",
               (unsigned long long)it);
-      fb_free(&cur);
+      bbuf_free(&cur);
       break;
     }
     for (size_t k = 0; k < ss.n; k++) {
       size_t j;
       finding *f;
       mini mi;
-      fbuf m = {0};
+      bbuf m = {0};
       char sl[SIG_LEN];
       for (j = 0; j < nfd; j++)
         if (!strcmp(fd[j].sig, ss.s[k]))
@@ -1529,12 +1384,12 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
       f->count = 1;
       f->first_iter = it;
       snprintf(f->seed_name, sizeof f->seed_name, "%s", sd->name);
-      f->orig_len = cur.n;
+      f->orig_len = cur.len;
       slug(f->sig, sl, sizeof sl);
       snprintf(f->path, sizeof f->path, "%s/%03zu-%s.dialog", outdir, nfd,
                sl);
       snprintf(f->bin, sizeof f->bin, "%s/%03zu-%s.bin", outdir, nfd, sl);
-      fb_set(&m, cur.p, cur.n);
+      bbuf_set(&m, cur.p, cur.len);
       mi.x = &x;
       mi.sig = f->sig;
       mi.steps = 0;
@@ -1545,23 +1400,23 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
                          ? (long long)o->time_s * 1000 / 6 : 5000);
       if (mi.deadline > deadline)
         mi.deadline = deadline;
-      if (k == 0 && cut && cut < m.n) {
-        fbuf pre = {0};
-        fb_set(&pre, m.p, cut);
+      if (k == 0 && cut && cut < m.len) {
+        bbuf pre = {0};
+        bbuf_set(&pre, m.p, cut);
         if (still_fails(&mi, &pre))
-          fb_set(&m, pre.p, pre.n);
-        fb_free(&pre);
+          bbuf_set(&m, pre.p, pre.len);
+        bbuf_free(&pre);
       }
       ddmin(&mi, &m, 1);
-      if (m.n <= 2048)
+      if (m.len <= 2048)
         ddmin(&mi, &m, 0);
       f->steps = mi.steps;
-      f->min_len = m.n;
+      f->min_len = m.len;
       if (write_repro(&x, f, &m) < 0)
         fprintf(stderr, "smtpp probe: cannot write %s\n", f->path);
-      fb_free(&m);
+      bbuf_free(&m);
     }
-    fb_free(&cur);
+    bbuf_free(&cur);
   }
 
   printf("\nsessions: %llu (%llu agreed, %llu disagreed); server runs "
@@ -1589,12 +1444,12 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
     fprintf(stderr, "smtpp probe: cannot write %s\n", o->json);
 
   for (size_t i = 0; i < nseeds; i++)
-    fb_free(&seeds[i].b);
+    bbuf_free(&seeds[i].b);
   free(seeds);
   free(fd);
   free(dict);
-  fb_free(&x.mraw);
-  fb_free(&x.sraw);
+  bbuf_free(&x.mraw);
+  bbuf_free(&x.sraw);
   rl_free(&x.m);
   rl_free(&x.sv);
   return nfd ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -1604,50 +1459,8 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
 /* Replay                                                              */
 /* ------------------------------------------------------------------ */
 
-/* R: lines of a dialog-like file, with \r \n \t \0 \\ \xHH. */
-static int load_r_lines(FILE *f, fbuf *out) {
-  char line[8192];
-  while (fgets(line, sizeof line, f)) {
-    size_t n = strlen(line);
-    if (n && line[n - 1] == '\n')
-      line[--n] = '\0';
-    if (strncmp(line, "R: ", 3) && strcmp(line, "R:")) {
-      if (!strncmp(line, "C: ", 3)) {
-        fb_append(out, line + 3, n - 3);
-        fb_append(out, "\r\n", 2);
-      }
-      continue;
-    }
-    for (size_t i = 3; i < n; i++) {
-      unsigned char ch = (unsigned char)line[i];
-      if (ch == '\\' && i + 1 < n) {
-        char e = line[++i];
-        if (e == 'r')
-          ch = '\r';
-        else if (e == 'n')
-          ch = '\n';
-        else if (e == 't')
-          ch = '\t';
-        else if (e == '0')
-          ch = 0;
-        else if (e == '\\')
-          ch = '\\';
-        else if (e == 'x' && i + 2 < n && isxdigit((unsigned char)line[i + 1]) &&
-                 isxdigit((unsigned char)line[i + 2])) {
-          char h[3] = {line[i + 1], line[i + 2], 0};
-          ch = (unsigned char)strtoul(h, NULL, 16);
-          i += 2;
-        } else
-          return -1;
-      }
-      fb_append(out, &ch, 1);
-    }
-  }
-  return 0;
-}
-
 /* First line of reply i of raw, escaped and cut. */
-static void reply_text(const fbuf *raw, const rlist *l, size_t i, char *dst,
+static void reply_text(const bbuf *raw, const rlist *l, size_t i, char *dst,
                        size_t cap) {
   const unsigned char *p, *lf;
   size_t n;
@@ -1656,8 +1469,8 @@ static void reply_text(const fbuf *raw, const rlist *l, size_t i, char *dst,
     return;
   }
   p = raw->p + l->r[i].off;
-  lf = memchr(p, '\n', raw->n - l->r[i].off);
-  n = lf ? (size_t)(lf - p) : raw->n - l->r[i].off;
+  lf = memchr(p, '\n', raw->len - l->r[i].off);
+  n = lf ? (size_t)(lf - p) : raw->len - l->r[i].off;
   if (n && p[n - 1] == '\r')
     n--;
   esc_str(dst, cap, p, n);
@@ -1666,7 +1479,7 @@ static void reply_text(const fbuf *raw, const rlist *l, size_t i, char *dst,
 int probe_replay(const probe_fuzz_opts *o, const pserver *srv,
                  const char *file) {
   static fctx x;
-  fbuf in = {0};
+  bbuf in = {0};
   FILE *f;
   sigset ss;
   size_t n, len = strlen(file);
@@ -1676,31 +1489,37 @@ int probe_replay(const probe_fuzz_opts *o, const pserver *srv,
   x.o = o;
   x.srv = srv;
   model_config(&x);
-  f = fopen(file, "rb");
-  if (!f) {
-    cli_usage_error("probe", "--replay: cannot open %s", cli_quote(file));
-    return CLI_EXIT_USAGE;
-  }
   if (bin) {
     unsigned char buf[4096];
     size_t r;
-    while ((r = fread(buf, 1, sizeof buf, f)) > 0 && in.n <= SESSION_MAX * 4)
-      fb_append(&in, buf, r);
-  } else if (load_r_lines(f, &in) < 0) {
+    f = fopen(file, "rb");
+    if (!f) {
+      cli_usage_error("probe", "--replay: cannot open %s", cli_quote(file));
+      return CLI_EXIT_USAGE;
+    }
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0 && in.len <= SESSION_MAX * 4)
+      bbuf_add(&in, buf, r);
     fclose(f);
-    fb_free(&in);
-    cli_usage_error("probe", "--replay: bad escape in %s", cli_quote(file));
-    return CLI_EXIT_USAGE;
+  } else {
+    /* a reproducer is a dialog file (common/dialogfile.h): its client
+     * bytes are the input */
+    dialog d;
+    if (dlg_load(&d, file) < 0) {
+      cli_usage_error("probe", "--replay: %s", d.error);
+      dlg_free(&d);
+      return CLI_EXIT_USAGE;
+    }
+    bbuf_set(&in, d.input.p, d.input.len);
+    dlg_free(&d);
   }
-  fclose(f);
-  run_both(&x, in.p, in.n, &ss);
-  printf("replay: %s (%zu client octets)\n", file, in.n);
+  run_both(&x, in.p, in.len, &ss);
+  printf("replay: %s (%zu client octets)\n", file, in.len);
   {
-    fbuf e = {0};
-    esc_append(&e, in.p, in.n > 600 ? 600 : in.n);
-    printf("client: %.*s%s\n", (int)e.n, e.p ? (const char *)e.p : "",
-           in.n > 600 ? "..." : "");
-    fb_free(&e);
+    bbuf e = {0};
+    bbuf_add_escaped(&e, in.p, in.len > 600 ? 600 : in.len);
+    printf("client: %.*s%s\n", (int)e.len, e.p ? (const char *)e.p : "",
+           in.len > 600 ? "..." : "");
+    bbuf_free(&e);
   }
   printf("\n%-3s %-22s %-28s %-28s\n", "#", "command", "smtpp", "server");
   n = x.m.n > x.sv.n ? x.m.n : x.sv.n;
@@ -1738,9 +1557,9 @@ int probe_replay(const probe_fuzz_opts *o, const pserver *srv,
     printf("disagreement: %s\n", ss.s[i]);
   if (x.sv.pkind[0])
     printf("  P2: %s\n", x.sv.pmsg);
-  fb_free(&in);
-  fb_free(&x.mraw);
-  fb_free(&x.sraw);
+  bbuf_free(&in);
+  bbuf_free(&x.mraw);
+  bbuf_free(&x.sraw);
   rl_free(&x.m);
   rl_free(&x.sv);
   return ss.n ? CLI_EXIT_FAIL : CLI_EXIT_OK;

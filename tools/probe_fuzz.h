@@ -26,7 +26,7 @@ typedef struct probe_fuzz_opts {
 
 /* Returns the exit status: 0 no disagreement, 1 some, 2 bad usage. */
 int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
-               const pcase *cases, size_t ncases);
+               const dialog *cases, size_t ncases);
 
 /* Sends the client bytes of file (a reproducer .dialog with R: lines, or
  * a raw .bin) to the server and to libsmtpp; prints both reply streams.

@@ -2,6 +2,7 @@
  * probe_report.c - the reports of `smtpp probe`: a text table with totals
  * per level and explained failures, JSON and JUnit XML.
  */
+#include "esc.h"
 #include "probe.h"
 
 #include "replycodes.h"
@@ -104,17 +105,17 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
           probe_must_failed(rep) ? "FAILED" : "all passed");
 }
 
-/* JSON string with every non-printable octet escaped. */
+/* JSON string with every non-printable octet escaped (common/esc.h). */
 static void jstr(FILE *f, const char *s) {
+  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
+  size_t n = s ? strlen(s) : 0;
   fputc('"', f);
-  for (; s && *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 0x20 || ch > 0x7e)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
+  while (n > 0) {
+    size_t taken = 0;
+    (void)esc_json(buf, sizeof buf, s, n, &taken);
+    fputs(buf, f);
+    s += taken;
+    n -= taken;
   }
   fputc('"', f);
 }

@@ -75,7 +75,7 @@ void cmd_serve_usage(FILE *out) {
       "                      AUTH gets the parser's default refusal (535)\n"
       "  --lenient LIST      opt into leniencies (each widens what is accepted;\n"
       "                      see smtpp.h for the risks): bare-lf, 8bit,\n"
-      "                      long-lines, path-space, trailing-sp\n"
+      "                      long-lines, path-space, trailing-sp, helo-name\n"
       "  --trace             log client lines, replies and events to stderr\n"
       "                      (C:/S:/E: lines, every octet escaped)\n"
       "  -h, --help          show this help\n"
@@ -188,16 +188,18 @@ int cmd_serve(int argc, char **argv) {
     cli_usage_error("serve", "--stdio and --listen exclude each other");
     return CLI_EXIT_USAGE;
   }
-  if (a.tcp.listen)
+  if (a.tcp.listen) {
+    serve_tcp_defaults(&a.tcp);
     return serve_tcp(&a.cfg, &a.tcp, a.trace);
+  }
   if (!a.stdio) {
     cli_usage_error("serve", "--stdio or --listen ADDR:PORT is required");
     return CLI_EXIT_USAGE;
   }
-  if (a.tcp.any_tcp_only) {
-    cli_usage_error("serve", "--max-conn, --idle-timeout, "
-                             "--session-timeout, --maildir, --mbox and "
-                             "--no-fsync need --listen");
+  if (serve_tcp_any_given(&a.tcp)) {
+    cli_usage_error("serve", "the TCP server options (--max-conn, "
+                             "--maildir, --log-format, ...: see 'TCP server' "
+                             "in the help) need --listen");
     return CLI_EXIT_USAGE;
   }
   return serve_stdio(&a.cfg, a.trace);

@@ -1,15 +1,26 @@
 /*
  * serve_tcp.c - see serve_tcp.h.
  *
- * A connection is in one of three modes:
+ * A connection is in one of four modes:
  *   READ    replies all written; the socket is read (EPOLLIN) and every
  *           read is fed to the parser at once
  *   WRITE   replies wait for the socket (EPOLLOUT); input the parser could
  *           not take yet waits in the connection's pend buffer
+ *   DISK    its message is with the writer thread (writer.h): the socket is
+ *           out of epoll, unfed input waits in pend, no reply is pulled
+ *           (smtpp_out_buf() would apply the default 250 before the message
+ *           is durable) and no timeout applies; the writer's eventfd brings
+ *           it back
  *   LINGER  the session is over and its replies are written; our side is
  *           shut down and input is read and dropped until EOF or a short
  *           timeout, so the peer is not reset (a reset can destroy the last
  *           reply before the peer reads it)
+ *
+ * Slow clients (RFC 5321 4.5.3.2): --command-timeout counts from the last
+ * complete command, so octets trickled one at a time do not keep a session
+ * alive; --min-rate bounds a body sent slowly; at capacity the session
+ * waiting longest for a command (over --reclaim-after) is closed so a new
+ * client gets its slot; --idle-timeout and --session-timeout as before.
  */
 #define _GNU_SOURCE
 #include "serve_tcp.h"
@@ -17,7 +28,9 @@
 #include "cli.h"
 #include "deliver.h"
 #include "names.h"
+#include "sinklog.h"
 #include "trace.h"
+#include "writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,13 +54,33 @@
 #define LINGER_MS 2000          /* drain time after our side is closed */
 #define SHUTDOWN_MS 5000        /* flush time after SIGTERM */
 #define SWEEP_MS 200            /* timeout check period */
+#define RATE_GRACE_MS 10000     /* --min-rate applies to bodies this old */
 #define STALL_MAX 64            /* feed calls without progress = parser bug */
 #define FD_RESERVE 16           /* descriptors besides the connections */
+#define HELO_MAX 256            /* kept for the Received line */
+#define PEER_MAX 64             /* "[ffff:...]:65535" */
+#define RCPT_LOG_MAX 512        /* recipients kept for the message log */
 
 #define TAG_LISTEN UINT32_MAX
 #define TAG_SIGNAL (UINT32_MAX - 1)
+#define TAG_WRITER (UINT32_MAX - 2)
 
-enum { MODE_READ = 0, MODE_WRITE, MODE_LINGER };
+enum { MODE_READ = 0, MODE_WRITE, MODE_DISK, MODE_LINGER };
+
+/* Our own 421s, one per reason ([enhanced]: after EHLO, RFC 2034 3). */
+enum { BYE_IDLE = 0, BYE_SESSION, BYE_COMMAND, BYE_RATE, BYE_RECLAIM,
+       BYE__COUNT };
+static const char *const bye_text[BYE__COUNT] = {
+    "Idle timeout, closing connection",
+    "Session time limit, closing connection",
+    "Command timeout, closing connection",
+    "Data rate too low, closing connection",
+    "Server busy, closing idle connection",
+};
+static const char *const bye_reason[BYE__COUNT] = {
+    "idle timeout", "session time limit", "command timeout",
+    "data rate too low", "reclaimed at capacity",
+};
 
 typedef struct conn {
   smtpp_session s;
@@ -55,37 +88,57 @@ typedef struct conn {
   uint8_t mode;        /* MODE_* */
   uint8_t closing;     /* session over: after the flush, linger */
   uint8_t enhanced;    /* EHLO accepted: our own 421s carry x.y.z */
+  uint8_t esmtp;       /* EHLO (not HELO): "with ESMTP" */
+  uint8_t in_tx;       /* MAIL accepted, message not ended */
+  uint8_t in_body;     /* DATA/BDAT begun in this transaction */
+  uint8_t peer_v6;
+  uint8_t rcpt_cut;    /* rcpts[] could not hold every recipient */
   uint16_t pend_len;   /* unfed input in pend[slot] */
-  uint32_t events;     /* current epoll mask */
-  uint32_t id;         /* connection number, for traces */
+  uint16_t helo_len;
+  uint16_t rcpt_len;   /* octets used in rcpts[] */
+  uint32_t nrcpt;
+  uint32_t events;     /* current epoll mask, 0 = not in epoll */
+  uint32_t id;         /* connection number, for logs and traces */
+  uint32_t n_msgs;     /* messages accepted on this connection */
   int64_t t_start;     /* ms */
   int64_t t_active;    /* ms: last read, or last write progress */
+  int64_t t_cmd;       /* ms: last complete command (or the greeting) */
+  int64_t t_body;      /* ms: DATA/BDAT began */
+  uint64_t msg_size;   /* MESSAGE_END size of the message at the writer */
+  char peer_ip[INET6_ADDRSTRLEN];
+  char peer[PEER_MAX]; /* "192.0.2.1:1234", "[2001:db8::1]:1234" */
+  char helo[HELO_MAX];
+  char rcpts[RCPT_LOG_MAX]; /* recipients, each NUL-terminated */
   deliver_msg msg;
 } conn;
 
 typedef struct server {
   const smtpp_config *cfg;
   serve_tcp_args a;
-  int ep, lfd, sfd, spare_fd;
+  const char *hostname;
+  int ep, lfd, sfd, spare_fd, wfd;
   uint32_t max_conn;
   conn *conns;
   unsigned char (*pend)[IN_MAX];
   uint32_t *free_slots;
   uint32_t nfree;
   uint32_t active;
-  int64_t idle_ms, session_ms;
+  int64_t idle_ms, session_ms, command_ms, reclaim_ms;
+  uint64_t size_limit;
   int delivery;        /* DELIVER_* */
   int shutting;
   int64_t shutdown_deadline;
   int64_t now;
+  int64_t t_started;
   uint32_t next_id;
   /* --trace */
   int trace_on;
   trace *traces;
   char (*tags)[2][16];
-  /* counters, printed at exit */
-  uint64_t n_conn, n_rejected, n_msgs, n_failed, n_timeouts;
-  char reply_idle[2][160], reply_session[2][160]; /* [enhanced] */
+  /* counters, logged on SIGUSR1, every --stats-interval and at exit */
+  uint64_t n_conn, n_refused_full, n_refused_fd, n_reclaimed, n_timeouts;
+  uint64_t n_msgs, n_failed, n_rejected_msgs;
+  char bye[BYE__COUNT][2][160]; /* [reason][enhanced] */
   unsigned char rbuf[IN_MAX];
 } server;
 
@@ -96,152 +149,6 @@ static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---------------------------------------------------------------------
- * Options.
- * ------------------------------------------------------------------- */
-
-void serve_tcp_usage(FILE *out) {
-  fputs(
-      "TCP server (--listen):\n"
-      "  --listen ADDR:PORT  serve many sessions on TCP with one epoll loop:\n"
-      "                      IPv4 127.0.0.1:2525, IPv6 [::1]:2525; port 0\n"
-      "                      picks a free port.  Prints \"listening on\n"
-      "                      ADDR:PORT\" to stderr once it accepts.  Runs until\n"
-      "                      SIGTERM or SIGINT: then every open session gets\n"
-      "                      421, replies are flushed and the exit status is 0\n"
-      "  --max-conn N        sessions at once, 1..1000000 (default 1000); one\n"
-      "                      more connection gets \"421 4.3.2 Too many\n"
-      "                      connections\" and is closed\n"
-      "  --idle-timeout SEC  close a session with no traffic for SEC seconds\n"
-      "                      (default 300, RFC 5321 4.5.3.2.7)\n"
-      "  --session-timeout SEC  close any session after SEC seconds (default\n"
-      "                      3600)\n"
-      "  --maildir DIR       deliver each accepted message to the Maildir DIR\n"
-      "                      (DIR/tmp, then renamed to DIR/new; created if\n"
-      "                      missing).  Default: discard\n"
-      "  --mbox FILE         append each accepted message to the mbox FILE\n"
-      "                      (mboxrd \">From \" quoting, flock)\n"
-      "  --no-fsync          do not fsync delivered messages (faster; a crash\n"
-      "                      can lose accepted mail)\n"
-      "  A message is written as it arrives; it gets 250 only once it is\n"
-      "  stored, else 451 4.3.0.  The parser options above apply to every\n"
-      "  session.\n",
-      out);
-}
-
-/* Checks ADDR:PORT (numeric; IPv6 in brackets).  Fills ss/len if given. */
-static int parse_listen(const char *text, struct sockaddr_storage *ss,
-                        socklen_t *sslen) {
-  char host[INET6_ADDRSTRLEN + 2];
-  const char *port;
-  uint64_t p;
-  size_t hl;
-
-  if (text[0] == '[') {
-    const char *close = strchr(text, ']');
-    if (close == NULL || close[1] != ':')
-      goto bad;
-    hl = (size_t)(close - text - 1);
-    if (hl == 0 || hl >= sizeof host)
-      goto bad;
-    memcpy(host, text + 1, hl);
-    port = close + 2;
-  } else {
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL)
-      goto bad;
-    hl = (size_t)(colon - text);
-    if (hl == 0 || hl >= sizeof host || memchr(text, ':', hl) != NULL)
-      goto bad;
-    memcpy(host, text, hl);
-    port = colon + 1;
-  }
-  host[hl] = 0;
-  if (cli_parse_u64("serve", "--listen (port)", port, 0, 65535, &p) < 0)
-    return -1;
-  {
-    struct sockaddr_storage tmp;
-    memset(&tmp, 0, sizeof tmp);
-    if (text[0] == '[') {
-      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&tmp;
-      s6->sin6_family = AF_INET6;
-      s6->sin6_port = htons((uint16_t)p);
-      if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-        goto bad;
-      if (sslen)
-        *sslen = sizeof *s6;
-    } else {
-      struct sockaddr_in *s4 = (struct sockaddr_in *)&tmp;
-      s4->sin_family = AF_INET;
-      s4->sin_port = htons((uint16_t)p);
-      if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-        goto bad;
-      if (sslen)
-        *sslen = sizeof *s4;
-    }
-    if (ss)
-      *ss = tmp;
-  }
-  return 0;
-bad:
-  cli_usage_error("serve", "--listen expects ADDR:PORT with a numeric "
-                           "address: 127.0.0.1:2525, 0.0.0.0:25, [::1]:2525 "
-                           "(got %s)", cli_quote(text));
-  return -1;
-}
-
-int serve_tcp_apply_opt(serve_tcp_args *a, int id, const char *v) {
-  uint64_t n;
-
-  switch (id) {
-  case SERVE_TCP_OPT_LISTEN:
-    if (parse_listen(v, NULL, NULL) < 0)
-      return CLI_EXIT_USAGE;
-    a->listen = v;
-    return -1;
-  case SERVE_TCP_OPT_MAX_CONN:
-    if (cli_parse_u64("serve", "--max-conn", v, 1, 1000000, &n) < 0)
-      return CLI_EXIT_USAGE;
-    a->max_conn = (uint32_t)n;
-    break;
-  case SERVE_TCP_OPT_IDLE_TIMEOUT:
-    if (cli_parse_u64("serve", "--idle-timeout", v, 1, 86400 * 365, &n) < 0)
-      return CLI_EXIT_USAGE;
-    a->idle_timeout = (uint32_t)n;
-    break;
-  case SERVE_TCP_OPT_SESSION_TIMEOUT:
-    if (cli_parse_u64("serve", "--session-timeout", v, 1, 86400 * 365, &n) <
-        0)
-      return CLI_EXIT_USAGE;
-    a->session_timeout = (uint32_t)n;
-    break;
-  case SERVE_TCP_OPT_MAILDIR:
-  case SERVE_TCP_OPT_MBOX:
-    if (v[0] == 0) {
-      cli_usage_error("serve", "%s needs a path",
-                      id == SERVE_TCP_OPT_MAILDIR ? "--maildir" : "--mbox");
-      return CLI_EXIT_USAGE;
-    }
-    if (id == SERVE_TCP_OPT_MAILDIR)
-      a->maildir = v;
-    else
-      a->mbox = v;
-    if (a->maildir && a->mbox) {
-      cli_usage_error("serve", "--maildir and --mbox exclude each other");
-      return CLI_EXIT_USAGE;
-    }
-    break;
-  case SERVE_TCP_OPT_NO_FSYNC:
-    a->no_fsync = 1;
-    break;
-  default:
-    cli_usage_error("serve", "internal error: option id %d", id);
-    return CLI_EXIT_USAGE;
-  }
-  a->any_tcp_only = 1;
-  return -1;
 }
 
 /* ---------------------------------------------------------------------
@@ -257,27 +164,107 @@ static trace *tr_of(server *sv, conn *c) {
   return sv->trace_on ? &sv->traces[slot_of(sv, c)] : &off;
 }
 
+/* ev == 0 takes the socket out of epoll (a parked connection: no level-
+ * triggered EPOLLHUP can spin the loop meanwhile). */
 static void set_events(server *sv, conn *c, uint32_t ev) {
   if (c->events == ev)
     return;
+  if (ev == 0) {
+    if (epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL) == 0)
+      c->events = 0;
+    return;
+  }
   struct epoll_event e;
   memset(&e, 0, sizeof e);
   e.events = ev;
   e.data.u32 = slot_of(sv, c);
-  if (epoll_ctl(sv->ep, EPOLL_CTL_MOD, c->fd, &e) == 0)
+  if (epoll_ctl(sv->ep, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd,
+                &e) == 0)
     c->events = ev;
+}
+
+static int in_body_state(const conn *c) {
+  int st = smtpp_get_state(&c->s);
+  return st == SMTPP_ST_DATA_TEXT || st == SMTPP_ST_BDAT_CHUNK;
+}
+
+/* ---- the log ---- */
+
+static void log_peer(sinklog_line *l, const conn *c) {
+  sinklog_u64(l, "conn", c->id);
+  sinklog_cstr(l, "peer", c->peer);
+}
+
+/* One line per message that reached its end (or was cut off in its
+ * body): code is the reply it got, 0 if none. */
+static void log_message(server *sv, conn *c, int code, uint64_t size,
+                        const char *why) {
+  char file[4300];
+  sinklog_line *l = sinklog_begin("message");
+  if (!l)
+    return;
+  log_peer(l, c);
+  sinklog_str(l, "helo", c->helo, c->helo_len);
+  sinklog_str(l, "from", c->msg.sender, c->msg.sender_len);
+  sinklog_list_begin(l, "rcpt");
+  for (size_t off = 0; off < c->rcpt_len;) {
+    size_t n = strlen(c->rcpts + off);
+    sinklog_list_item(l, c->rcpts + off, n);
+    off += n + 1;
+  }
+  sinklog_list_end(l);
+  sinklog_u64(l, "nrcpt", c->nrcpt);
+  if (c->rcpt_cut)
+    sinklog_u64(l, "rcpt_cut", 1);
+  sinklog_u64(l, "size", size);
+  sinklog_u64(l, "result", (uint64_t)code);
+  if (why)
+    sinklog_cstr(l, "reason", why);
+  if (code == 250 && sv->delivery != DELIVER_DISCARD) {
+    deliver_file_name(&c->msg, file, sizeof file);
+    sinklog_cstr(l, "file", file);
+  }
+  sinklog_end(l);
+}
+
+static void log_counters(server *sv, const char *event) {
+  sinklog_line *l = sinklog_begin(event);
+  if (!l)
+    return;
+  sinklog_u64(l, "uptime_s", (uint64_t)(sv->now - sv->t_started) / 1000);
+  sinklog_u64(l, "connections", sv->n_conn);
+  sinklog_u64(l, "open", sv->active);
+  sinklog_u64(l, "refused_full", sv->n_refused_full);
+  sinklog_u64(l, "refused_no_fd", sv->n_refused_fd);
+  sinklog_u64(l, "reclaimed", sv->n_reclaimed);
+  sinklog_u64(l, "timed_out", sv->n_timeouts);
+  sinklog_u64(l, "accepted", sv->n_msgs);
+  sinklog_u64(l, "rejected", sv->n_rejected_msgs);
+  sinklog_u64(l, "failed", sv->n_failed);
+  sinklog_end(l);
 }
 
 static void close_conn(server *sv, conn *c, const char *why) {
   if (c->fd < 0)
     return;
+  if (c->in_body && !c->msg.inflight)
+    log_message(sv, c, 0, c->msg.body_octets, why);
+  c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   if (sv->trace_on) {
     trace *t = tr_of(sv, c);
     trace_note(t, "conn %u closed: %s", c->id, why);
     trace_finish(t);
   }
-  epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
+  sinklog_line *l = sinklog_begin("disconnect");
+  log_peer(l, c);
+  sinklog_cstr(l, "reason", why);
+  sinklog_u64(l, "duration_ms", (uint64_t)(sv->now - c->t_start));
+  sinklog_u64(l, "messages", c->n_msgs);
+  sinklog_end(l);
+  if (c->events)
+    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
+  c->events = 0;
   close(c->fd);
   c->fd = -1;
   c->pend_len = 0;
@@ -286,6 +273,9 @@ static void close_conn(server *sv, conn *c, const char *why) {
 }
 
 static void start_linger(server *sv, conn *c) {
+  if (c->in_body)
+    log_message(sv, c, 0, c->msg.body_octets, "session ended in the body");
+  c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   shutdown(c->fd, SHUT_WR);
   c->mode = MODE_LINGER;
@@ -322,63 +312,159 @@ static int flush_out(server *sv, conn *c) {
   }
 }
 
-static int in_message(const conn *c) { return c->msg.open || c->msg.failed; }
+/* ---- the envelope ---- */
 
-static void on_event(server *sv, conn *c, const smtpp_event *ev) {
-  if (sv->trace_on)
-    trace_event(tr_of(sv, c), smtpp_get_state(&c->s), ev);
-  if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_EHLO)
-    c->enhanced = (sv->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
-  else if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_HELO)
-    c->enhanced = 0;
-  if (sv->delivery == DELIVER_DISCARD) {
-    if (ev->type == SMTPP_EV_MESSAGE_END && !ev->error)
-      sv->n_msgs++;
+static void keep_helo(conn *c, const smtpp_slice *arg, int esmtp) {
+  size_t n = arg->len < HELO_MAX ? arg->len : HELO_MAX;
+  memcpy(c->helo, arg->p, n);
+  c->helo_len = (uint16_t)n;
+  c->esmtp = (uint8_t)esmtp;
+}
+
+static void keep_rcpt(conn *c, const smtpp_slice *path) {
+  c->nrcpt++;
+  if (c->rcpt_cut || c->rcpt_len + path->len + 1 > RCPT_LOG_MAX) {
+    c->rcpt_cut = 1;
     return;
   }
+  memcpy(c->rcpts + c->rcpt_len, path->p, path->len);
+  c->rcpt_len = (uint16_t)(c->rcpt_len + path->len);
+  c->rcpts[c->rcpt_len++] = 0;
+}
+
+static void end_transaction(conn *c) {
+  c->in_tx = c->in_body = 0;
+  c->nrcpt = 0;
+  c->rcpt_len = 0;
+  c->rcpt_cut = 0;
+}
+
+static void begin_body(server *sv, conn *c) {
+  deliver_stamp st;
+  if (c->in_body)
+    return;
+  c->in_body = 1;
+  c->t_body = sv->now;
+  memset(&st, 0, sizeof st);
+  st.helo = c->helo;
+  st.helo_len = c->helo_len;
+  st.esmtp = c->esmtp;
+  st.peer_ip = c->peer_ip;
+  st.peer_v6 = c->peer_v6;
+  st.by = sv->hostname;
+  st.conn_id = c->id;
+  if (c->nrcpt == 1 && !c->rcpt_cut) {
+    st.rcpt = (const unsigned char *)c->rcpts;
+    st.rcpt_len = strlen(c->rcpts);
+  }
+  deliver_received(&c->msg, &st);
+}
+
+/* Handles one event.  Returns 1 when the connection must park (its
+ * message went to the writer thread), else 0. */
+static int on_event(server *sv, conn *c, const smtpp_event *ev) {
+  if (sv->trace_on)
+    trace_event(tr_of(sv, c), smtpp_get_state(&c->s), ev);
   switch (ev->type) {
   case SMTPP_EV_COMMAND:
-    if (ev->verb == SMTPP_VERB_BDAT || ev->verb == SMTPP_VERB_NOOP ||
-        ev->verb == SMTPP_VERB_HELP || ev->verb == SMTPP_VERB_VRFY ||
-        ev->verb == SMTPP_VERB_EXPN || ev->verb == SMTPP_VERB_RCPT ||
-        ev->verb == SMTPP_VERB_DATA)
+    c->t_cmd = sv->now;
+    switch (ev->verb) {
+    case SMTPP_VERB_RCPT:
+      keep_rcpt(c, &ev->path);
+      deliver_rcpt(&c->msg, ev->path.p, ev->path.len);
       break;
-    /* Any other command ends an unfinished transaction. */
-    if (in_message(c))
+    case SMTPP_VERB_DATA:
+    case SMTPP_VERB_BDAT:
+      begin_body(sv, c);
+      break;
+    case SMTPP_VERB_NOOP:
+    case SMTPP_VERB_HELP:
+    case SMTPP_VERB_VRFY:
+    case SMTPP_VERB_EXPN:
+      break;
+    default:
+      /* Any other command ends an unfinished transaction (RFC 5321
+       * 4.1.1.5 RSET, 4.1.4 EHLO/HELO; MAIL starts a new one). */
       deliver_abort(&c->msg);
-    if (ev->verb == SMTPP_VERB_MAIL)
-      deliver_sender(&c->msg, ev->path.p, ev->path.len);
+      end_transaction(c);
+      if (ev->verb == SMTPP_VERB_EHLO || ev->verb == SMTPP_VERB_HELO) {
+        c->enhanced = ev->verb == SMTPP_VERB_EHLO &&
+                      (sv->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES);
+        keep_helo(c, &ev->arg, ev->verb == SMTPP_VERB_EHLO);
+      } else if (ev->verb == SMTPP_VERB_MAIL) {
+        c->in_tx = 1;
+        (void)deliver_begin(&c->msg, ev->path.p, ev->path.len);
+      }
+    }
+    break;
+  case SMTPP_EV_PROTOCOL_ERROR:
+    c->t_cmd = sv->now;
+    /* A refused BDAT can end the transaction (RFC 3030 2). */
+    if (c->in_tx && smtpp_get_state(&c->s) <= SMTPP_ST_CMD_AFTER_HELO) {
+      if (c->in_body) {
+        sv->n_rejected_msgs++;
+        log_message(sv, c, smtpp_err_code(ev->error), c->msg.body_octets,
+                    smtpp_err_name(ev->error));
+      }
+      deliver_abort(&c->msg);
+      end_transaction(c);
+    }
+    break;
+  case SMTPP_EV_AUTH_RESPONSE:
+    c->t_cmd = sv->now;
     break;
   case SMTPP_EV_BODY:
-    if (!in_message(c))
-      (void)deliver_open(&c->msg);
     deliver_body(&c->msg, ev->arg.p, ev->arg.len);
     break;
-  case SMTPP_EV_MESSAGE_END:
-    if (ev->error) { /* the parser already failed it */
+  case SMTPP_EV_MESSAGE_END: {
+    c->t_cmd = sv->now;
+    if (ev->error) { /* the parser already failed it (552, 500, ...) */
+      sv->n_rejected_msgs++;
+      log_message(sv, c, smtpp_err_code(ev->error), ev->message_size,
+                  smtpp_err_name(ev->error));
       deliver_abort(&c->msg);
+      end_transaction(c);
       break;
     }
-    if (!in_message(c))
-      (void)deliver_open(&c->msg); /* an empty message */
-    if (deliver_finish(&c->msg) == 0) {
+    int r = deliver_end(&c->msg);
+    if (r > 0) {
+      c->msg_size = ev->message_size;
+      c->msg.tag = slot_of(sv, c);
+      writer_submit(&c->msg);
+      return 1;
+    }
+    if (r == 0) {
       sv->n_msgs++;
+      c->n_msgs++;
+      log_message(sv, c, 250, ev->message_size, NULL);
     } else {
       sv->n_failed++;
       (void)smtpp_decide(&c->s, 451, "4.3.0",
                          "Local error in processing, message not accepted");
+      log_message(sv, c, 451, ev->message_size, "not stored");
     }
+    end_transaction(c);
     break;
+  }
   case SMTPP_EV_CLOSE:
     deliver_abort(&c->msg);
     break;
   default:
     break;
   }
+  return 0;
+}
+
+/* Keeps buf[off..n) in the connection's pend buffer (buf may be it). */
+static void keep_input(server *sv, conn *c, const unsigned char *buf,
+                       size_t n, size_t off) {
+  c->pend_len = (uint16_t)(n - off);
+  if (c->pend_len)
+    memmove(sv->pend[slot_of(sv, c)], buf + off, c->pend_len);
 }
 
 /* Feeds buf[0..n) (buf may be the connection's pend buffer).  Leaves the
- * connection in READ, WRITE or LINGER mode, or closes it. */
+ * connection in READ, WRITE, DISK or LINGER mode, or closes it. */
 static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
   size_t off = 0;
   int stalls = 0;
@@ -407,7 +493,12 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
         return;
       }
       if (r == SMTPP_EVENT) {
-        on_event(sv, c, &ev);
+        if (on_event(sv, c, &ev)) { /* park until the message is durable */
+          keep_input(sv, c, buf, n, off);
+          c->mode = MODE_DISK;
+          set_events(sv, c, 0);
+          return;
+        }
         if (ev.type == SMTPP_EV_CLOSE) {
           c->closing = 1;
           break;
@@ -422,9 +513,7 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
           return;
         }
         if (w == 0) { /* backpressure: keep the rest, stop reading */
-          c->pend_len = (uint16_t)(n - off);
-          if (c->pend_len)
-            memmove(sv->pend[slot_of(sv, c)], buf + off, c->pend_len);
+          keep_input(sv, c, buf, n, off);
           c->mode = MODE_WRITE;
           set_events(sv, c, EPOLLOUT);
           return;
@@ -464,7 +553,44 @@ static void run(server *sv, conn *c, const unsigned char *buf, size_t n) {
   set_events(sv, c, EPOLLIN);
 }
 
+/* The writer is done with a parked connection's message: answer it (250,
+ * or 451 if it could not be made durable) and go on with its input. */
+static void on_written(server *sv, conn *c) {
+  if (c->msg.result == 0) {
+    sv->n_msgs++;
+    c->n_msgs++;
+    log_message(sv, c, 250, c->msg_size, NULL);
+  } else {
+    sv->n_failed++;
+    (void)smtpp_decide(&c->s, 451, "4.3.0",
+                       "Local error in processing, message not accepted");
+    log_message(sv, c, 451, c->msg_size, "not stored");
+  }
+  end_transaction(c);
+  c->mode = MODE_READ;
+  c->t_cmd = c->t_active = sv->now;
+  if (sv->shutting) {
+    /* The decision is applied first, then 421 (smtpp_shutdown). */
+    if (smtpp_get_state(&c->s) != SMTPP_ST_CLOSED)
+      (void)smtpp_shutdown(&c->s);
+    c->closing = 1;
+  }
+  run(sv, c, sv->pend[slot_of(sv, c)], c->pend_len);
+}
+
+static void on_writer(server *sv) {
+  deliver_msg *done[MAX_EVENTS];
+  size_t n = writer_take(done, MAX_EVENTS);
+  for (size_t i = 0; i < n; i++) {
+    conn *c = &sv->conns[done[i]->tag];
+    if (c->fd >= 0 && c->mode == MODE_DISK)
+      on_written(sv, c);
+  }
+}
+
 static void on_conn(server *sv, conn *c, uint32_t events) {
+  if (c->mode == MODE_DISK)
+    return; /* out of epoll; a stale event from the same batch */
   if (c->mode == MODE_LINGER) {
     for (int i = 0; i < 16; i++) {
       ssize_t r = read(c->fd, sv->rbuf, sizeof sv->rbuf);
@@ -500,32 +626,58 @@ static void on_conn(server *sv, conn *c, uint32_t events) {
     return;
   }
   if (n == 0) {
-    close_conn(sv, c, "end of input");
+    close_conn(sv, c, c->closing ? "closed" : "end of input");
     return;
   }
   c->t_active = sv->now;
   run(sv, c, sv->rbuf, (size_t)n);
 }
 
-/* Sends a final reply of ours (timeouts), only if no parser reply is half
- * way out, then lingers. */
-static void end_with(server *sv, conn *c, const char *reply) {
+/* Sends one of our 421s, only if no parser reply is half way out, then
+ * lingers. */
+static void end_with(server *sv, conn *c, int bye) {
+  const char *reply = sv->bye[bye][c->enhanced];
   size_t len = 0;
   (void)smtpp_out_buf(&c->s, &len);
+  sv->n_timeouts++;
+  if (c->in_body)
+    log_message(sv, c, 421, c->msg.body_octets, bye_reason[bye]);
+  c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   if (c->mode == MODE_READ && len == 0) {
     (void)send(c->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
     trace_server(tr_of(sv, c), reply, strlen(reply));
+    sinklog_line *l = sinklog_begin("timeout");
+    log_peer(l, c);
+    sinklog_cstr(l, "reason", bye_reason[bye]);
+    sinklog_end(l);
     start_linger(sv, c);
   } else {
-    close_conn(sv, c, "timeout with replies unsent");
+    close_conn(sv, c, bye_reason[bye]);
   }
+}
+
+/* Which limit a session is over, or -1. */
+static int over_limit(server *sv, conn *c) {
+  if (sv->now - c->t_active >= sv->idle_ms)
+    return BYE_IDLE;
+  if (sv->now - c->t_start >= sv->session_ms)
+    return BYE_SESSION;
+  if (in_body_state(c)) {
+    int64_t age = sv->now - c->t_body;
+    if (sv->a.min_rate && age >= RATE_GRACE_MS &&
+        c->msg.body_octets * 1000 < (uint64_t)sv->a.min_rate * (uint64_t)age)
+      return BYE_RATE;
+  } else if (sv->now - c->t_cmd >= sv->command_ms) {
+    return BYE_COMMAND;
+  }
+  return -1;
 }
 
 static void sweep(server *sv) {
   for (uint32_t i = 0; i < sv->max_conn; i++) {
     conn *c = &sv->conns[i];
-    if (c->fd < 0)
+    if (c->fd < 0 || c->mode == MODE_DISK)
       continue;
     if (c->mode == MODE_LINGER) {
       if (sv->now - c->t_active >= LINGER_MS)
@@ -534,44 +686,118 @@ static void sweep(server *sv) {
     }
     if (sv->shutting)
       continue;
-    if (sv->now - c->t_active >= sv->idle_ms) {
-      sv->n_timeouts++;
-      end_with(sv, c, sv->reply_idle[c->enhanced]);
-    } else if (sv->now - c->t_start >= sv->session_ms) {
-      sv->n_timeouts++;
-      end_with(sv, c, sv->reply_session[c->enhanced]);
-    }
+    int bye = over_limit(sv, c);
+    if (bye >= 0)
+      end_with(sv, c, bye);
   }
 }
 
-static void reject(server *sv, int fd) {
+/* At capacity: frees the slot of a lingering session (its replies are
+ * out), else of the session waiting longest for a command if that is over
+ * --reclaim-after.  Returns 1 if a slot was freed. */
+static int reclaim(server *sv) {
+  conn *victim = NULL;
+  int64_t worst = -1;
+  for (uint32_t i = 0; i < sv->max_conn; i++) {
+    conn *c = &sv->conns[i];
+    if (c->fd < 0)
+      continue;
+    if (c->mode == MODE_LINGER) {
+      close_conn(sv, c, "closed after the last reply (slot needed)");
+      return 1;
+    }
+    if (sv->reclaim_ms <= 0 || c->mode != MODE_READ || in_body_state(c))
+      continue;
+    int64_t wait = sv->now - c->t_cmd;
+    if (wait >= sv->reclaim_ms && wait > worst) {
+      worst = wait;
+      victim = c;
+    }
+  }
+  if (victim == NULL)
+    return 0;
+  size_t len = 0;
+  (void)smtpp_out_buf(&victim->s, &len);
+  if (len == 0) {
+    const char *reply = sv->bye[BYE_RECLAIM][victim->enhanced];
+    (void)send(victim->fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+    trace_server(tr_of(sv, victim), reply, strlen(reply));
+  }
+  /* Drop what it sent but we did not read, so close() is less likely to
+   * reset the connection before the 421 is read. */
+  while (recv(victim->fd, sv->rbuf, sizeof sv->rbuf, MSG_DONTWAIT) > 0)
+    ;
+  shutdown(victim->fd, SHUT_WR);
+  sv->n_reclaimed++;
+  close_conn(sv, victim, bye_reason[BYE_RECLAIM]);
+  return 1;
+}
+
+static void refuse(server *sv, int fd, const char *peer, int no_fd) {
   (void)send(fd, reply_too_many, sizeof reply_too_many - 1,
              MSG_NOSIGNAL | MSG_DONTWAIT);
   close(fd);
-  sv->n_rejected++;
+  if (no_fd)
+    sv->n_refused_fd++;
+  else
+    sv->n_refused_full++;
+  sinklog_line *l = sinklog_begin("refuse");
+  sinklog_cstr(l, "peer", peer);
+  sinklog_cstr(l, "reason", no_fd ? "out of descriptors" : "--max-conn");
+  sinklog_end(l);
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *ip,
+                      size_t ipcap, char *peer, size_t cap, uint8_t *v6) {
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)ipcap);
+    snprintf(peer, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+    *v6 = 1;
+  } else if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)ipcap);
+    snprintf(peer, cap, "%s:%u", ip, ntohs(s4->sin_port));
+    *v6 = 0;
+  } else {
+    snprintf(ip, ipcap, "unknown");
+    snprintf(peer, cap, "unknown");
+    *v6 = 0;
+  }
 }
 
 static void on_accept(server *sv) {
   for (int k = 0; k < 256; k++) {
-    int fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[INET6_ADDRSTRLEN], peer[PEER_MAX];
+    uint8_t v6;
+    memset(&ss, 0, sizeof ss);
+    int fd = accept4(sv->lfd, (struct sockaddr *)&ss, &sl,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
       if ((errno == EMFILE || errno == ENFILE) && sv->spare_fd >= 0) {
         /* Out of descriptors: free the spare one to say 421. */
         close(sv->spare_fd);
-        fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0)
-          reject(sv, fd);
+        sl = sizeof ss;
+        fd = accept4(sv->lfd, (struct sockaddr *)&ss, &sl,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+          peer_name(&ss, ip, sizeof ip, peer, sizeof peer, &v6);
+          refuse(sv, fd, peer, 1);
+        }
         sv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        continue;
+        return; /* the rest wait until a descriptor is free */
       }
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         fprintf(stderr, "smtpp serve: accept: %s\n", strerror(errno));
       return;
     }
-    if (sv->nfree == 0) {
-      reject(sv, fd);
+    peer_name(&ss, ip, sizeof ip, peer, sizeof peer, &v6);
+    if (sv->nfree == 0 && !reclaim(sv)) {
+      refuse(sv, fd, peer, 0);
       continue;
     }
     uint32_t slot = sv->free_slots[--sv->nfree];
@@ -582,25 +808,31 @@ static void on_accept(server *sv) {
     c->mode = MODE_READ;
     c->closing = 0;
     c->enhanced = 0;
+    c->esmtp = 0;
+    c->helo_len = 0;
     c->pend_len = 0;
+    c->n_msgs = 0;
     c->id = ++sv->next_id;
-    c->t_start = c->t_active = sv->now;
+    c->t_start = c->t_active = c->t_cmd = sv->now;
+    memcpy(c->peer_ip, ip, sizeof ip);
+    memcpy(c->peer, peer, sizeof peer);
+    c->peer_v6 = v6;
+    end_transaction(c);
     memset(&c->msg, 0, offsetof(deliver_msg, sender));
-    c->msg.sender_len = 0;
-    struct epoll_event e;
-    memset(&e, 0, sizeof e);
-    e.events = EPOLLIN;
-    e.data.u32 = slot;
-    if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+    c->events = 0;
+    set_events(sv, c, EPOLLIN);
+    if (c->events == 0) {
       fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
       close(fd);
       c->fd = -1;
       sv->free_slots[sv->nfree++] = slot;
       continue;
     }
-    c->events = EPOLLIN;
     sv->active++;
     sv->n_conn++;
+    sinklog_line *l = sinklog_begin("connect");
+    log_peer(l, c);
+    sinklog_end(l);
     if (sv->trace_on) {
       trace *t = &sv->traces[slot];
       trace_init(t, 1);
@@ -608,7 +840,7 @@ static void on_accept(server *sv) {
       snprintf(sv->tags[slot][1], sizeof sv->tags[slot][1], "S%u", c->id);
       t->client.tag = sv->tags[slot][0];
       t->server.tag = sv->tags[slot][1];
-      trace_note(t, "conn %u open", c->id);
+      trace_note(t, "conn %u open from %s", c->id, c->peer);
     }
     if (smtpp_init(&c->s, sv->cfg) < 0) { /* checked at start: cannot be */
       close_conn(sv, c, "smtpp_init failed");
@@ -628,8 +860,12 @@ static void begin_shutdown(server *sv) {
   }
   for (uint32_t i = 0; i < sv->max_conn; i++) {
     conn *c = &sv->conns[i];
-    if (c->fd < 0 || c->mode == MODE_LINGER)
+    /* MODE_DISK: on_written() answers the message, then says 421. */
+    if (c->fd < 0 || c->mode == MODE_LINGER || c->mode == MODE_DISK)
       continue;
+    if (c->in_body)
+      log_message(sv, c, 421, c->msg.body_octets, "shutdown");
+    c->in_body = c->in_tx = 0;
     deliver_abort(&c->msg); /* not accepted: the client gets 421 */
     if (smtpp_get_state(&c->s) != SMTPP_ST_CLOSED)
       (void)smtpp_shutdown(&c->s);
@@ -670,7 +906,7 @@ static int open_listener(server *sv, const char *spec) {
   char host[INET6_ADDRSTRLEN];
   int one = 1;
 
-  if (parse_listen(spec, &ss, &sslen) < 0)
+  if (serve_tcp_parse_listen(spec, &ss, &sslen) < 0)
     return CLI_EXIT_USAGE;
   sv->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                    0);
@@ -702,9 +938,25 @@ static int open_listener(server *sv, const char *spec) {
   return 0;
 }
 
+/* Before "listening on" is printed: a SIGTERM sent as soon as that line
+ * is seen must find the signals already routed to the signalfd.  Before
+ * the writer thread starts, so it inherits the mask. */
+static int block_signals(server *sv) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+      (sv->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    fprintf(stderr, "smtpp serve: signalfd: %s\n", strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  return 0;
+}
+
 static int setup(server *sv) {
   struct epoll_event e;
-  sigset_t set;
 
   sv->conns = calloc(sv->max_conn, sizeof *sv->conns);
   sv->pend = calloc(sv->max_conn, sizeof *sv->pend);
@@ -725,14 +977,6 @@ static int setup(server *sv) {
   }
   sv->nfree = sv->max_conn;
 
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-      (sv->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-    fprintf(stderr, "smtpp serve: signalfd: %s\n", strerror(errno));
-    return CLI_EXIT_FAIL;
-  }
   signal(SIGPIPE, SIG_IGN);
   sv->ep = epoll_create1(EPOLL_CLOEXEC);
   if (sv->ep < 0) {
@@ -748,8 +992,33 @@ static int setup(server *sv) {
     fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
     return CLI_EXIT_FAIL;
   }
+  if (sv->delivery != DELIVER_DISCARD) {
+    sv->wfd = writer_start(sv->max_conn);
+    if (sv->wfd < 0)
+      return CLI_EXIT_FAIL;
+    e.data.u32 = TAG_WRITER;
+    if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, sv->wfd, &e) < 0) {
+      fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
+      return CLI_EXIT_FAIL;
+    }
+  }
   sv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   return 0;
+}
+
+
+static void on_signal(server *sv) {
+  struct signalfd_siginfo si;
+  while (read(sv->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGUSR1) {
+      log_counters(sv, "stats");
+    } else if (!sv->shutting) {
+      sinklog_line *l = sinklog_begin("shutdown");
+      sinklog_u64(l, "signal", si.ssi_signo);
+      sinklog_end(l);
+      begin_shutdown(sv);
+    }
+  }
 }
 
 int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
@@ -764,12 +1033,14 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
   memset(sv, 0, sizeof *sv);
   sv->cfg = cfg;
   sv->a = *a;
-  sv->lfd = sv->sfd = sv->ep = sv->spare_fd = -1;
+  sv->lfd = sv->sfd = sv->ep = sv->spare_fd = sv->wfd = -1;
   sv->trace_on = trace_on;
-  sv->max_conn = a->max_conn ? a->max_conn : 1000;
-  sv->idle_ms = (int64_t)(a->idle_timeout ? a->idle_timeout : 300) * 1000;
-  sv->session_ms =
-      (int64_t)(a->session_timeout ? a->session_timeout : 3600) * 1000;
+  sv->max_conn = a->max_conn;
+  sv->idle_ms = (int64_t)a->idle_timeout * 1000;
+  sv->session_ms = (int64_t)a->session_timeout * 1000;
+  sv->command_ms = (int64_t)a->command_timeout * 1000;
+  sv->reclaim_ms = (int64_t)a->reclaim_after * 1000;
+  sinklog_set_format(a->log_format);
 
   r = smtpp_init(&probe, cfg);
   if (r < 0) {
@@ -777,20 +1048,17 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
             smtpp_err_name(r), smtpp_err_reason(r));
     return CLI_EXIT_USAGE;
   }
-  {
-    const char *h = cfg->hostname ? cfg->hostname : "localhost";
-    /* RFC 2034: the enhanced code only in an EHLO session. */
-    for (int e = 0; e < 2; e++) {
-      snprintf(sv->reply_idle[e], sizeof sv->reply_idle[e],
-               "421 %s%.60s Idle timeout, closing connection\r\n",
-               e ? "4.4.2 " : "", h);
-      snprintf(sv->reply_session[e], sizeof sv->reply_session[e],
-               "421 %s%.60s Session time limit, closing connection\r\n",
-               e ? "4.4.2 " : "", h);
-    }
-  }
+  sv->hostname = cfg->hostname ? cfg->hostname : "localhost";
+  for (int b = 0; b < BYE__COUNT; b++)
+    for (int e = 0; e < 2; e++) /* RFC 2034: x.y.z only after EHLO */
+      snprintf(sv->bye[b][e], sizeof sv->bye[b][e], "421 %s%.60s %s\r\n",
+               e ? "4.4.2 " : "", sv->hostname, bye_text[b]);
+  /* RFC 1870: the limit is only in force when SIZE is offered. */
+  sv->size_limit = (cfg->extensions & SMTPP_EXT_SIZE)
+                       ? cfg->max_message_size : 0;
   memset(&dc, 0, sizeof dc);
   dc.no_fsync = a->no_fsync;
+  dc.size_limit = sv->size_limit;
   if (a->maildir) {
     dc.kind = DELIVER_MAILDIR;
     dc.path = a->maildir;
@@ -803,14 +1071,19 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
     return CLI_EXIT_USAGE;
 
   raise_nofile(sv);
-  r = open_listener(sv, a->listen);
+  r = block_signals(sv);
+  if (r == 0)
+    r = open_listener(sv, a->listen);
   if (r == 0)
     r = setup(sv);
-  if (r != 0)
+  if (r != 0) {
+    writer_stop();
     return r;
+  }
 
-  sv->now = now_ms();
-  int64_t last_sweep = sv->now;
+  sv->now = sv->t_started = now_ms();
+  int64_t last_sweep = sv->now, last_stats = sv->now;
+  int64_t stats_ms = (int64_t)a->stats_interval * 1000;
   for (;;) {
     int n = epoll_wait(sv->ep, evs, MAX_EVENTS, SWEEP_MS);
     if (n < 0 && errno != EINTR) {
@@ -825,14 +1098,9 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
         if (!sv->shutting)
           on_accept(sv);
       } else if (tag == TAG_SIGNAL) {
-        struct signalfd_siginfo si;
-        while (read(sv->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-          if (!sv->shutting) {
-            fprintf(stderr, "smtpp serve: signal %u: shutting down\n",
-                    si.ssi_signo);
-            begin_shutdown(sv);
-          }
-        }
+        on_signal(sv);
+      } else if (tag == TAG_WRITER) {
+        on_writer(sv);
       } else if (tag < sv->max_conn && sv->conns[tag].fd >= 0) {
         on_conn(sv, &sv->conns[tag], evs[i].events);
       }
@@ -841,18 +1109,45 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
       last_sweep = sv->now;
       sweep(sv);
     }
+    if (stats_ms && sv->now - last_stats >= stats_ms) {
+      last_stats = sv->now;
+      log_counters(sv, "stats");
+    }
     if (sv->shutting && (sv->active == 0 || sv->now >= sv->shutdown_deadline))
       break;
+  }
+  /* Messages still with the writer are finished (it is joined), then
+   * answered as far as the sockets take it. */
+  writer_stop();
+  sv->shutting = 1;
+  {
+    deliver_msg *done[MAX_EVENTS];
+    size_t k;
+    while ((k = writer_take(done, MAX_EVENTS)) > 0)
+      for (size_t i = 0; i < k; i++) {
+        conn *c = &sv->conns[done[i]->tag];
+        if (c->fd >= 0 && c->mode == MODE_DISK)
+          on_written(sv, c);
+      }
   }
   for (uint32_t i = 0; i < sv->max_conn; i++)
     if (sv->conns[i].fd >= 0)
       close_conn(sv, &sv->conns[i], "shutdown");
-  fprintf(stderr, "smtpp serve: %llu connections, %llu refused over "
-                  "--max-conn, %llu timed out, %llu messages accepted, %llu "
-                  "deliveries failed\n",
-          (unsigned long long)sv->n_conn, (unsigned long long)sv->n_rejected,
-          (unsigned long long)sv->n_timeouts, (unsigned long long)sv->n_msgs,
-          (unsigned long long)sv->n_failed);
+  log_counters(sv, "summary");
+  if (!sinklog_enabled())
+    fprintf(stderr, "smtpp serve: %llu connections, %llu refused (%llu at "
+                    "--max-conn, %llu out of descriptors), %llu reclaimed, "
+                    "%llu timed out, %llu messages accepted, %llu rejected, "
+                    "%llu deliveries failed\n",
+            (unsigned long long)sv->n_conn,
+            (unsigned long long)(sv->n_refused_full + sv->n_refused_fd),
+            (unsigned long long)sv->n_refused_full,
+            (unsigned long long)sv->n_refused_fd,
+            (unsigned long long)sv->n_reclaimed,
+            (unsigned long long)sv->n_timeouts,
+            (unsigned long long)sv->n_msgs,
+            (unsigned long long)sv->n_rejected_msgs,
+            (unsigned long long)sv->n_failed);
   deliver_teardown();
   if (sv->lfd >= 0)
     close(sv->lfd);

@@ -3,7 +3,8 @@
  */
 #include "trace.h"
 
-#include "escape.h"
+#include "esc.h"
+#include "eventfmt.h"
 #include "names.h"
 
 #include <stdarg.h>
@@ -21,12 +22,12 @@ void trace_init(trace *t, int on) {
 }
 
 static void stream_emit(trace_stream *st) {
-  char line[8 + TRACE_LINE_MAX * ESCAPE_MAX_PER_OCTET + 8];
+  char line[8 + TRACE_LINE_MAX * ESC_MAX_PER_OCTET + 8];
   size_t o;
 
   o = (size_t)snprintf(line, sizeof line, "%s%s \"", st->tag,
                        st->continued ? "+" : ":");
-  o += escape_bytes(line + o, sizeof line - o - 3, st->buf, st->len, NULL);
+  o += esc_bytes(line + o, sizeof line - o - 3, st->buf, st->len, NULL);
   line[o++] = '"';
   line[o++] = '\n';
   fwrite(line, 1, o, stderr);
@@ -90,12 +91,12 @@ static void put(char *buf, size_t cap, size_t *o, const char *fmt, ...) {
  * marked with their full length. */
 static void put_slice(char *buf, size_t cap, size_t *o, const char *name,
                       smtpp_slice sl) {
-  char esc[TRACE_SLICE_MAX * ESCAPE_MAX_PER_OCTET + 1];
+  char esc[TRACE_SLICE_MAX * ESC_MAX_PER_OCTET + 1];
   size_t show = sl.len < TRACE_SLICE_MAX ? sl.len : TRACE_SLICE_MAX;
 
   if (sl.p == NULL)
     return;
-  escape_bytes(esc, sizeof esc, sl.p, show, NULL);
+  esc_bytes(esc, sizeof esc, sl.p, show, NULL);
   if (show < sl.len)
     put(buf, cap, o, " %s=\"%s\"...(%zu octets)", name, esc, sl.len);
   else
@@ -126,13 +127,13 @@ static void put_params(char *buf, size_t cap, size_t *o,
 }
 
 void trace_event(trace *t, int state, const smtpp_event *ev) {
-  char line[8 * TRACE_SLICE_MAX * ESCAPE_MAX_PER_OCTET];
+  char line[8 * TRACE_SLICE_MAX * ESC_MAX_PER_OCTET];
   char flags[96];
   size_t o = 0, cap = sizeof line - 1;
 
   if (!t->on)
     return;
-  names_event_flags(ev->flags, flags, sizeof flags);
+  evfmt_flags(ev->flags, flags, sizeof flags);
   put(line, cap, &o, "E: %s state=%s verb=%s error=%s flags=%s",
       names_event_type((int)ev->type), smtpp_state_name(state),
       smtpp_verb_name(ev->verb), smtpp_err_name(ev->error), flags);

@@ -1,7 +1,7 @@
 /*
  * trace.h - the --trace log on stderr: one line per client line ("C:"),
  * per reply line ("S:"), per event ("E:") and per note ("--").  Every octet
- * from the client is escaped (escape.h); no raw control byte is printed.
+ * from the client is escaped (common/esc.h); no raw control byte is printed.
  *
  *   C: "EHLO a.example\r\n"
  *   E: COMMAND state=CMD_AFTER_HELO verb=EHLO error=OK flags=group-end,decidable arg="a.example"

@@ -74,11 +74,11 @@ static void swap_reply(oracle_trace *t, const char *from, const char *to) {
   while (i + fl <= t->out.len && memcmp(p + i, from, fl) != 0)
     i++;
   assert_true(i + fl <= t->out.len); /* the real reply must be there */
-  obuf nb = {0};
-  obuf_put(&nb, p, i);
-  obuf_put(&nb, to, tl);
-  obuf_put(&nb, p + i + fl, t->out.len - i - fl);
-  obuf_free(&t->out);
+  bbuf nb = {0};
+  bbuf_add(&nb, p, i);
+  bbuf_add(&nb, to, tl);
+  bbuf_add(&nb, p + i + fl, t->out.len - i - fl);
+  bbuf_free(&t->out);
   t->out = nb;
 }
 
@@ -149,8 +149,8 @@ static void p3_reply_after_close(void **state) {
   (void)state;
   fixture f;
   record(&f, "QUIT\r\nNOOP\r\n", 0);
-  swap_all(&f, "221 localhost closing connection\r\n",
-           "221 localhost closing connection\r\n250 OK\r\n");
+  swap_all(&f, "221 2.0.0 localhost closing connection\r\n",
+           "221 2.0.0 localhost closing connection\r\n250 2.0.0 OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P3_ONE_REPLY));
   release(&f);
 }
@@ -178,7 +178,7 @@ static void p5_out_of_order_accepted(void **state) {
   (void)state;
   fixture f;
   record(&f, "MAIL FROM:<a@a.example>\r\nNOOP\r\n", 0);
-  swap_all(&f, "503 Bad sequence of commands\r\n", "250 Sender OK\r\n");
+  swap_all(&f, "503 5.5.1 Bad sequence of commands\r\n", "250 2.1.0 Sender OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P5_SEQUENCE));
   release(&f);
 }
@@ -203,9 +203,9 @@ static void p6_body_differs(void **state) {
   /* a parser that forgot to remove a stuffing dot: ".x" instead of "x" */
   oracle_trace *all[3] = {&f.w, &f.s, &f.a};
   for (int i = 0; i < 3; i++) {
-    obuf *b = &all[i]->msg[0].body;
+    bbuf *b = &all[i]->msg[0].body;
     b->len = 0;
-    obuf_put(b, "hi\r\n..x\r\n", 9);
+    bbuf_add(b, "hi\r\n..x\r\n", 9);
   }
   assert_int_equal(check(&f), ONLY(ORACLE_P6_MESSAGES));
   release(&f);
@@ -240,7 +240,7 @@ static void p9_limit_ignored(void **state) {
   memset(in + 5, 'a', 600);
   memcpy(in + 605, "\r\n", 3);
   record(&f, in, 0);
-  swap_all(&f, "500 Line too long\r\n", "250 OK\r\n");
+  swap_all(&f, "500 5.5.2 Line too long\r\n", "250 2.0.0 OK\r\n");
   assert_int_equal(check(&f), ONLY(ORACLE_P9_LIMITS));
   release(&f);
 }
@@ -249,7 +249,7 @@ static void p10_nondeterministic(void **state) {
   (void)state;
   fixture f;
   record(&f, TXN, 0);
-  obuf_byte(&f.a.ev_raw, 0x42); /* the second identical run differs */
+  bbuf_addc(&f.a.ev_raw, 0x42); /* the second identical run differs */
   assert_int_equal(check(&f), ONLY(ORACLE_P10_DETERMINISM));
   release(&f);
 }
@@ -397,28 +397,25 @@ static void known_disagreements_still_hold(void **state) {
     uint8_t tape[2];
     size_t n;
   } cases[] = {
-    {ORACLE_KNOWN_ENH_ONLY_AFTER_EHLO, "NOOP\r\n", {0}, 0},
-    {ORACLE_KNOWN_ENH_ON_HELO_REPLY, "EHLO a.example\r\nEHLO -a\r\n", {0}, 0},
     {ORACLE_KNOWN_ADDRESS_ENH, "EHLO a.example\r\nMAIL FROM:<a>\r\n", {0}, 0},
-    {ORACLE_KNOWN_NON_ASCII_ADDRESS, "EHLO a.example\r\nMAIL FROM:<\xc3\xa9@a.example>\r\n", {0}, 0},
-    {ORACLE_KNOWN_BINARYMIME_504, "EHLO a.example\r\nMAIL FROM:<a@a.example> BODY=BINARYMIME\r\n", {0}, 0},
-    {ORACLE_KNOWN_BDAT_MALFORMED_501, "EHLO a.example\r\nBDAT x\r\n", {0}, 0},
-    {ORACLE_KNOWN_AUTH_BASE64_ENH, "EHLO a.example\r\nAUTH PLAIN !!!!\r\n", {0}, 0},
-    {ORACLE_KNOWN_NOOP_ARGS, "NOOP a\tb\r\n", {0}, 0},
-    {ORACLE_KNOWN_EMPTY_AUTH_RESPONSE, "EHLO a.example\r\nAUTH PLAIN\r\n\r\n", {0, 6}, 2},
     {ORACLE_KNOWN_HELO_HOST_TEXT, "EHLO a.example\r\n", {0x40 | 1}, 1},
     {ORACLE_KNOWN_AUTH_REFUSAL_ENH, "EHLO a.example\r\nAUTH PLAIN\r\n", {0, 9}, 2},
   };
   assert_int_equal(sizeof cases / sizeof *cases, ORACLE_KNOWN__COUNT);
+  int stale = 0;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     fixture f;
     record_tape(&f, cases[i].in, SMTPP_EXT_AUTH, cases[i].tape, cases[i].n);
-    assert_int_equal(check(&f), 0);
-    if (!((last.known >> cases[i].k) & 1))
-      fail_msg("known disagreement %s no longer seen: the parser follows the RFC "
-               "now, remove it from oracle/known.h", oracle_known_name(cases[i].k));
+    uint32_t fired = check(&f);
+    if (fired || !((last.known >> cases[i].k) & 1)) {
+      print_error("known disagreement %s no longer seen: the parser follows the "
+                  "RFC now, remove it from oracle/known.h\n",
+                  oracle_known_name(cases[i].k));
+      stale++;
+    }
     release(&f);
   }
+  assert_int_equal(stale, 0);
 }
 
 static void names_are_stable(void **state) {

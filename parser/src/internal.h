@@ -69,7 +69,8 @@ int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
 typedef struct smtpp_line_result {
   const unsigned char *line; /* the complete line without CRLF */
   size_t len;
-  int too_long;              /* the line overflowed the buffer */
+  int too_long;              /* the line overflowed the buffer: line, len
+                                are then its first SMTPP_LINE_MAX octets */
 } smtpp_line_result;
 
 /* Line framing state lives in the session (line[], line_len, line_state,
@@ -114,13 +115,16 @@ int smtpp_check_address_literal(const unsigned char *p,
 /* Parses " SP esmtp-param *(SP esmtp-param)" spanning exactly [p, end)
  * (p at the first SP, or p == end for none).  verb: MAIL or RCPT.
  * offered: the SMTPP_EXT_* bits in force (0 in a HELO session).
- * max_size: SIZE limit (0 none).  Returns 0 or an smtpp_err (UNKNOWN_PARAM,
- * DUP_PARAM, BAD_PARAM, SYNTAX, SIZE_EXCEEDED, PARAM_NOT_IMPL). */
+ * max_size: SIZE limit (0 none).  utf8: the transaction is SMTPUTF8, so
+ * values may hold UTF-8 (RFC 6531 3.3).  Returns 0 or an smtpp_err (UNKNOWN_PARAM,
+ * DUP_PARAM, BAD_PARAM, SYNTAX, SIZE_EXCEEDED). */
 int smtpp_parse_params(const unsigned char *p, const unsigned char *end,
                        int verb, uint32_t offered, uint64_t max_size,
-                       smtpp_params *out);
-/* Checks an xtext value (RFC 3461 4); decoded must hold no CR, LF, NUL. */
-int smtpp_check_xtext(const unsigned char *p, const unsigned char *end);
+                       int utf8, smtpp_params *out);
+/* Checks an xtext value (RFC 3461 4); decoded must hold no CR, LF, NUL.
+ * ci: hex digits in either case (RFC 4954 5, AUTH=). */
+int smtpp_check_xtext(const unsigned char *p, const unsigned char *end,
+                      int ci);
 
 /* ---- data.c: DATA body scanner (dot-unstuffing, CRLF.CRLF end) ---- */
 #define SMTPP_DS_LINE_START 0 /* after CRLF (or right after 354) */
@@ -151,9 +155,11 @@ int smtpp_reply_line(smtpp_session *s, int code, const char *enh,
  * without the per-octet sanitising (only host text needs it). */
 int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more);
-/* Writes the default reply of an error id (with enhanced code when in
- * force). */
-int smtpp_reply_err(smtpp_session *s, int err);
+/* Writes the default reply of an error id to a command of verb
+ * (SMTPP_VERB_NONE if none): with its enhanced code when in force, none on
+ * a reply to HELO/EHLO, X.1.7 instead of X.1.3 for MAIL (see
+ * SMTPP_ERROR_TABLE). */
+int smtpp_reply_err(smtpp_session *s, int err, int verb);
 size_t smtpp_out_free(const smtpp_session *s);
 /* Whether enhanced codes are used now (RFC 2034). */
 int smtpp_use_enh(const smtpp_session *s);

@@ -10,7 +10,9 @@
  * SMTPP_LINE_MAX.  A line that outgrows the buffer is reported once as
  * too long the moment it does, then skipped up to its end (RFC 5321
  * 4.5.3.1.4; Postfix does the same), so the decision depends only on the
- * octet count, never on how the input was split.
+ * octet count, never on how the input was split.  The report carries the
+ * line's first SMTPP_LINE_MAX octets, so the judge can still tell whose
+ * line it was (a BDAT line, RFC 3030 2, or an AUTH response, RFC 4954 4).
  */
 #include "internal.h"
 
@@ -22,6 +24,21 @@
 void smtpp_line_reset(smtpp_session *s) {
   s->line_len = 0;
   s->line_state = 0;
+}
+
+/* An over-long line: out gets its first SMTPP_LINE_MAX octets, those
+ * gathered in s->line topped up from p (which holds at least the rest). */
+static void too_long_prefix(smtpp_session *s, const unsigned char *p,
+                            smtpp_line_result *out) {
+  if (s->line_len == 0) {
+    out->line = p;
+  } else {
+    memcpy(s->line + s->line_len, p, SMTPP_LINE_MAX - s->line_len);
+    out->line = s->line;
+  }
+  out->len = SMTPP_LINE_MAX;
+  out->too_long = 1;
+  s->line_len = 0;
 }
 
 size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
@@ -46,11 +63,10 @@ size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
         return n;
       }
       if (s->line_len + n > SMTPP_LINE_MAX) {
-        /* Over any limit: report now, skip the rest. */
-        s->line_len = 0;
+        /* Over any limit: report now with the first octets, skip the rest. */
+        too_long_prefix(s, p, out);
         s->line_state = (uint8_t)(LS_SKIP | (end[-1] == '\r' ? LS_PREV_CR : 0));
         *got = 1;
-        out->too_long = 1;
         return n;
       }
       memcpy(s->line + s->line_len, p, n);
@@ -78,8 +94,7 @@ size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
     size_t term = prev == '\r' ? 2 : 1;
     *got = 1;
     if (total > SMTPP_LINE_MAX) {
-      s->line_len = 0;
-      out->too_long = 1;
+      too_long_prefix(s, p, out);
       return n;
     }
     if (s->line_len == 0) {

@@ -23,6 +23,7 @@ static const struct {
   {"long-lines", SMTPP_LENIENT_LONG_LINES},
   {"path-space", SMTPP_LENIENT_PATH_SPACE},
   {"trailing-sp", SMTPP_LENIENT_TRAILING_SP},
+  {"helo-name", SMTPP_LENIENT_HELO_NAME},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -35,23 +35,28 @@ static const struct {
 #define ORCPT_MAX 500u /* RFC 3461 4.2 */
 #define AUTH_MAX 500u  /* RFC 4954 5 */
 
-static int hexval(unsigned char c) {
-  /* RFC 3461 4: hexchar uses upper-case A-F only. */
+/* ci: lower-case a-f too. */
+static int hexval(unsigned char c, int ci) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'A' && c <= 'F')
     return c - 'A' + 10;
+  if (ci && c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
   return -1;
 }
 
 /* xtext = *( xchar / hexchar ); the decoded octets must not hold CR, LF or
- * NUL: they end up in DSNs and logs (Exim CVE-2020-28015, -28021, -28022). */
-int smtpp_check_xtext(const unsigned char *p, const unsigned char *end) {
+ * NUL: they end up in DSNs and logs (Exim CVE-2020-28015, -28021, -28022).
+ * RFC 3461 4 writes hexchar with upper-case A-F; RFC 4954 5 reads the
+ * AUTH= xtext with case-insensitive hex (ci). */
+int smtpp_check_xtext(const unsigned char *p, const unsigned char *end,
+                      int ci) {
   while (p < end) {
     if (*p == '+') {
       if (end - p < 3)
         return SMTPP_ERR_BAD_PARAM;
-      int hi = hexval(p[1]), lo = hexval(p[2]);
+      int hi = hexval(p[1], ci), lo = hexval(p[2], ci);
       if (hi < 0 || lo < 0)
         return SMTPP_ERR_BAD_PARAM;
       int v = hi * 16 + lo;
@@ -98,6 +103,36 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
   }
 }
 
+/* RFC 6533 3: the address of ORCPT=utf-8; is utf-8-addr-xtext or (after
+ * MAIL ... SMTPUTF8, when the value scanner let UTF-8 through, RFC 6531
+ * 3.3) utf-8-addr-unitext: QCHAR (printable ASCII but "+", "=", "\"),
+ * UTF-8, and EmbeddedUnicodeChar "\x{" 2*6HEXDIG "}".  A decoded CR, LF
+ * or NUL is refused as in xtext. */
+static int check_utf8_addr(const unsigned char *p, const unsigned char *end) {
+  while (p < end) {
+    if (*p == '\\') {
+      const unsigned char *h = p + 3;
+      if (end - p < 6 || p[1] != 'x' || p[2] != '{')
+        return SMTPP_ERR_BAD_PARAM;
+      unsigned long v = 0;
+      while (h < end && h - p < 9 && hexval(*h, 1) >= 0)
+        v = v * 16 + (unsigned long)hexval(*h++, 1);
+      if (h - p < 5 || h >= end || *h != '}' || v == 0 || v == '\r' ||
+          v == '\n' || v > 0x10FFFF)
+        return SMTPP_ERR_BAD_PARAM;
+      p = h + 1;
+    } else if (*p >= 0x80) {
+      size_t n = smtpp_utf8_seq(p, end); /* > 0: the scanner checked it */
+      p += n ? n : 1;
+    } else if (SMTPP_IS(*p, SMTPP_C_ESMTPV) && *p != '+') {
+      p++;
+    } else {
+      return SMTPP_ERR_BAD_PARAM;
+    }
+  }
+  return 0;
+}
+
 static int check_value(int id, const unsigned char *v, const unsigned char *end,
                        smtpp_params *out) {
   size_t n = (size_t)(end - v);
@@ -122,7 +157,8 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     else if (smtpp_ci_eq(v, n, "8BITMIME"))
       out->body = 2;
     else if (smtpp_ci_eq(v, n, "BINARYMIME"))
-      return SMTPP_ERR_PARAM_NOT_IMPL; /* RFC 3030 3: not offered */
+      return SMTPP_ERR_UNKNOWN_PARAM; /* RFC 3030 3 not offered: "cannot
+                                         implement", RFC 5321 4.1.1.11 */
     else
       return SMTPP_ERR_BAD_PARAM;
     return 0;
@@ -139,7 +175,7 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
       return SMTPP_ERR_BAD_PARAM;
     out->envid.p = v;
     out->envid.len = n;
-    return smtpp_check_xtext(v, end);
+    return smtpp_check_xtext(v, end, 0);
   case P_AUTH: /* "<>" or xtext of a mailbox (RFC 4954 5) */
     out->auth.p = v;
     out->auth.len = n;
@@ -147,7 +183,7 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
       return 0;
     if (n > AUTH_MAX)
       return SMTPP_ERR_BAD_PARAM;
-    return smtpp_check_xtext(v, end);
+    return smtpp_check_xtext(v, end, 1);
   case P_NOTIFY:
     return check_notify(v, end, &out->notify);
   default: /* P_ORCPT (SMTPUTF8 takes no value and never comes here) */
@@ -162,14 +198,16 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     out->orcpt_type.len = (size_t)(semi - v);
     out->orcpt.p = semi + 1;
     out->orcpt.len = (size_t)(end - semi - 1);
-    return smtpp_check_xtext(semi + 1, end);
+    if (smtpp_ci_eq(v, (size_t)(semi - v), "UTF-8"))
+      return check_utf8_addr(semi + 1, end);
+    return smtpp_check_xtext(semi + 1, end, 0);
   }
   }
 }
 
 int smtpp_parse_params(const unsigned char *p, const unsigned char *end,
                        int verb, uint32_t offered, uint64_t max_size,
-                       smtpp_params *out) {
+                       int utf8, smtpp_params *out) {
   unsigned seen = 0;
   memset(out, 0, sizeof *out);
   while (p < end) {
@@ -186,9 +224,15 @@ int smtpp_parse_params(const unsigned char *p, const unsigned char *end,
     const unsigned char *val = NULL, *val_end = NULL;
     if (p < end && *p == '=') {
       val = ++p;
-      /* esmtp-value = 1*(%d33-60 / %d62-126) */
-      while (p < end && SMTPP_IS(*p, SMTPP_C_ESMTPV))
-        p++;
+      /* esmtp-value = 1*(%d33-60 / %d62-126), and UTF8-non-ascii in a
+       * SMTPUTF8 transaction (RFC 6531 3.3) */
+      while (p < end) {
+        size_t n = SMTPP_IS(*p, SMTPP_C_ESMTPV) ? 1
+                   : (utf8 && *p >= 0x80) ? smtpp_utf8_seq(p, end) : 0;
+        if (n == 0)
+          break;
+        p += n;
+      }
       val_end = p;
       if (val == val_end)
         return SMTPP_ERR_SYNTAX;

@@ -23,9 +23,11 @@ size_t smtpp_out_free(const smtpp_session *s) {
 }
 
 int smtpp_use_enh(const smtpp_session *s) {
-  /* RFC 2034 3: after the client's EHLO, when the extension is offered. */
-  return s->helo_kind == 2 &&
-         (s->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
+  /* RFC 2034 4: a server that offers the extension puts a status code on
+   * every 2xx/4xx/5xx reply other than the greeting and the replies to
+   * HELO and EHLO (callers pass NULL for those), whether the client said
+   * HELO or EHLO or nothing yet. */
+  return (s->cfg->extensions & SMTPP_EXT_ENHANCEDSTATUSCODES) != 0;
 }
 
 static int put_line(smtpp_session *s, int code, const char *enh,
@@ -93,13 +95,16 @@ static const struct {
 #undef XX
 };
 
-int smtpp_reply_err(smtpp_session *s, int err) {
+int smtpp_reply_err(smtpp_session *s, int err, int verb) {
   if (err <= 0 || err >= SMTPP_ERR__COUNT || smtpp_err_code(err) == 0)
     err = SMTPP_ERR_MSG_FAILED;
   const char *text = err_reply[err].text;
-  return smtpp_reply_own(s, smtpp_err_code(err),
-                         smtpp_use_enh(s) ? err_reply[err].enh : NULL, text,
-                         strlen(text), 0);
+  const char *enh = err_reply[err].enh;
+  if (verb == SMTPP_VERB_HELO || verb == SMTPP_VERB_EHLO || !smtpp_use_enh(s))
+    enh = NULL; /* RFC 2034 3, 4: never on a reply to HELO/EHLO */
+  else if (verb == SMTPP_VERB_MAIL && strcmp(enh, "5.1.3") == 0)
+    enh = "5.1.7"; /* RFC 3463 3.2: the sender's address, not a recipient's */
+  return smtpp_reply_own(s, smtpp_err_code(err), enh, text, strlen(text), 0);
 }
 
 const unsigned char *smtpp_out_buf(smtpp_session *s, size_t *len);

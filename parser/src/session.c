@@ -85,7 +85,7 @@ static uint32_t max_errors(const smtpp_session *s) {
 
 static int config_ok(const smtpp_config *cfg) {
   const uint32_t all_ext = (SMTPP_EXT_AUTH << 1) - 1;
-  const uint32_t all_len = (SMTPP_LENIENT_TRAILING_SP << 1) - 1;
+  const uint32_t all_len = (SMTPP_LENIENT_HELO_NAME << 1) - 1;
   if (cfg->extensions & ~all_ext)
     return 0;
   if (cfg->lenient & ~all_len)
@@ -165,7 +165,7 @@ static int counts_as_error(int err) {
 
 static void protocol_error(smtpp_session *s, int err, int verb,
                            smtpp_event *ev) {
-  (void)smtpp_reply_err(s, err);
+  (void)smtpp_reply_err(s, err, verb);
   if (ev) {
     ev->type = SMTPP_EV_PROTOCOL_ERROR;
     ev->verb = verb;
@@ -173,7 +173,7 @@ static void protocol_error(smtpp_session *s, int err, int verb,
   }
   if (counts_as_error(err) && ++s->nerrors >= max_errors(s)) {
     /* Error budget spent: close with 421 (RFC 5321 3.8). */
-    (void)smtpp_reply_err(s, SMTPP_ERR_TOO_MANY_ERRORS);
+    (void)smtpp_reply_err(s, SMTPP_ERR_TOO_MANY_ERRORS, SMTPP_VERB_NONE);
     close_session(s);
   }
 }
@@ -356,11 +356,14 @@ int smtpp_decide(smtpp_session *s, int code, const char *enh,
   return 0;
 }
 
-/* The reply of a refused decision: host text or a generic one. */
-static void refusal(smtpp_session *s, int code, const char *enh,
+/* The reply of a refused decision: host text or a generic one.  A refused
+ * HELO/EHLO gets no enhanced code (RFC 2034 4). */
+static void refusal(smtpp_session *s, int kind, int code, const char *enh,
                     const char *deftext) {
   char genenh[8] = {(char)('0' + code / 100), '.', '0', '.', '0', '\0'};
   const char *e = enh ? enh : genenh;
+  if (kind == PEND_HELO || kind == PEND_EHLO)
+    e = NULL;
   if (s->dec_set & 2)
     (void)smtpp_reply_line(s, code, enh_or_null(s, e), s->dec_text,
                            s->dec_text_len, 0);
@@ -388,7 +391,7 @@ static void resolve(smtpp_session *s) {
   s->pending = PEND_NONE;
 
   if (code == 421) {
-    refusal(s, 421, enh ? enh : "4.3.2", "Service not available, closing");
+    refusal(s, kind, 421, enh ? enh : "4.3.2", "Service not available, closing");
     close_session(s);
     s->dec_set = 0;
     return;
@@ -410,7 +413,7 @@ static void resolve(smtpp_session *s) {
           (void)smtpp_reply_own(s, 250, NULL, h, strlen(h), 0);
       }
     } else {
-      refusal(s, code, enh, "Hello refused");
+      refusal(s, kind, code, enh, "Hello refused");
     }
     break;
   case PEND_MAIL:
@@ -421,7 +424,7 @@ static void resolve(smtpp_session *s) {
       s->nrcpt = 0;
       accepted_text(s, code, enh ? enh : "2.1.0", "Sender OK");
     } else {
-      refusal(s, code, enh, "Sender refused");
+      refusal(s, kind, code, enh, "Sender refused");
     }
     break;
   case PEND_RCPT:
@@ -430,7 +433,7 @@ static void resolve(smtpp_session *s) {
       s->nrcpt++; /* cannot overflow: RCPT is refused at max_rcpt() */
       accepted_text(s, code, enh ? enh : "2.1.5", "Recipient OK");
     } else {
-      refusal(s, code, enh, "Recipient refused");
+      refusal(s, kind, code, enh, "Recipient refused");
     }
     break;
   case PEND_DATA:
@@ -442,14 +445,14 @@ static void resolve(smtpp_session *s) {
       s->msg_error = 0;
       accepted_text(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
     } else {
-      refusal(s, code, enh, "Data refused");
+      refusal(s, kind, code, enh, "Data refused");
     }
     break;
   case PEND_MESSAGE:
     if (ok)
       accepted_text(s, code, enh ? enh : "2.0.0", "Message accepted");
     else
-      refusal(s, code, enh, "Message refused");
+      refusal(s, kind, code, enh, "Message refused");
     reset_transaction(s);
     break;
   case PEND_VRFY:
@@ -461,7 +464,7 @@ static void resolve(smtpp_session *s) {
                         : "Cannot VRFY user, but will accept message and "
                           "attempt delivery");
     else
-      refusal(s, code, enh, "Cannot verify");
+      refusal(s, kind, code, enh, "Cannot verify");
     break;
   case PEND_AUTH:
     if (code == 334) {
@@ -474,7 +477,7 @@ static void resolve(smtpp_session *s) {
         accepted_text(s, 235, enh ? enh : "2.7.0",
                       "Authentication successful");
       } else {
-        refusal(s, code, enh ? enh : "5.7.8",
+        refusal(s, kind, code, enh ? enh : "5.7.8",
                 "Authentication credentials invalid");
       }
     }
@@ -514,6 +517,11 @@ static size_t line_limit(const smtpp_session *s, int verb) {
       lim += 500; /* RFC 3461 5: NOTIFY, ORCPT */
     if (ext & SMTPP_EXT_SMTPUTF8)
       lim += 10; /* RFC 6531 3.4 */
+  } else if (verb == SMTPP_VERB_AUTH && (ext & SMTPP_EXT_AUTH)) {
+    /* RFC 4954 4: a server handles SASL responses of any size its
+     * mechanisms produce, "independent of any line length limitations";
+     * the initial response is one: the whole line buffer. */
+    return SMTPP_LINE_MAX;
   }
   return lim;
 }
@@ -562,9 +570,9 @@ static int text_arg_err(const smtpp_session *s, const unsigned char *p,
   for (; p < end; p++) {
     if (SMTPP_IS(*p, SMTPP_C_PRINT))
       continue;
-    if (*p >= 0x80)
-      return (s->cfg->lenient & SMTPP_LENIENT_8BIT) ? 0 : SMTPP_ERR_EIGHTBIT;
-    return SMTPP_ERR_SYNTAX;
+    if (*p >= 0x80 && (s->cfg->lenient & SMTPP_LENIENT_8BIT))
+      continue; /* the leniency admits 8-bit octets, not what follows them */
+    return *p >= 0x80 ? SMTPP_ERR_EIGHTBIT : SMTPP_ERR_SYNTAX;
   }
   return 0;
 }
@@ -595,18 +603,30 @@ static int parse_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
   unsigned flags = SMTPP_ADDR_UTF8 |
                    (verb == SMTPP_VERB_MAIL ? SMTPP_ADDR_ALLOW_NULL
                                             : SMTPP_ADDR_POSTMASTER);
+  /* RFC 6531 3.5: a non-ASCII address in a transaction without SMTPUTF8
+   * is refused as such (550/553 X.6.7), not as a syntax error. */
+  int nonascii = verb == SMTPP_VERB_MAIL ? SMTPP_ERR_NONASCII_SENDER
+                                         : SMTPP_ERR_NONASCII_RCPT;
+  int lenient8 = (s->cfg->lenient & SMTPP_LENIENT_8BIT) != 0;
   int err = smtpp_parse_path(a, end, flags, &path, &after);
-  if (err)
+  if (err) {
+    /* Malformed: 8-bit where UTF-8 could not be meant is non-ASCII. */
+    int could_utf8 = verb == SMTPP_VERB_MAIL
+                         ? (offered & SMTPP_EXT_SMTPUTF8) != 0
+                         : s->mail_utf8;
+    if (!could_utf8 && !lenient8 && has_8bit(a, end))
+      return nonascii;
     return err;
+  }
   smtpp_params prm;
   err = smtpp_parse_params(after, end, verb, offered,
                            (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
-                           &prm);
+                           verb == SMTPP_VERB_RCPT && s->mail_utf8, &prm);
   if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
     return err;
   int utf8 = verb == SMTPP_VERB_MAIL ? prm.smtputf8 : s->mail_utf8;
-  if (has_8bit(a, after) && !utf8 && !(s->cfg->lenient & SMTPP_LENIENT_8BIT))
-    return SMTPP_ERR_EIGHTBIT;
+  if (has_8bit(a, after) && !utf8 && !lenient8)
+    return nonascii;
   if (err)
     return err; /* SIZE over the limit: 552, only for a well-formed line */
   if (verb == SMTPP_VERB_RCPT && s->nrcpt >= max_rcpt(s))
@@ -701,11 +721,14 @@ static int mech_offered(const smtpp_session *s, const unsigned char *m,
   return 0;
 }
 
-static int base64_ok(const unsigned char *p, const unsigned char *end) {
-  if (end - p == 1 && *p == '=')
-    return 1; /* empty initial response (RFC 4954 4) */
+/* A SASL response (RFC 4954 4): base64, or "=" for an empty initial
+ * response.  An empty line after 334 is an empty response, valid. */
+static int base64_ok(const unsigned char *p, const unsigned char *end,
+                     int initial) {
+  if (initial && end - p == 1 && *p == '=')
+    return 1;
   size_t n = (size_t)(end - p), pad = 0;
-  if (n == 0 || n % 4)
+  if (n % 4 || (initial && n == 0))
     return 0;
   for (const unsigned char *q = p; q < end; q++) {
     unsigned char c = *q;
@@ -722,16 +745,16 @@ static int base64_ok(const unsigned char *p, const unsigned char *end) {
 static void handle_auth_response(smtpp_session *s, const unsigned char *l,
                                  size_t len, int too_long, smtpp_event *ev) {
   s->state = s->saved_state;
-  if (too_long) {
-    protocol_error(s, SMTPP_ERR_LINE_TOO_LONG, SMTPP_VERB_AUTH, ev);
+  if (too_long) { /* RFC 4954 4, 6 */
+    protocol_error(s, SMTPP_ERR_AUTH_TOO_LONG, SMTPP_VERB_AUTH, ev);
     return;
   }
   if (len == 1 && l[0] == '*') { /* RFC 4954 4: the client cancels */
     protocol_error(s, SMTPP_ERR_AUTH_CANCELLED, SMTPP_VERB_AUTH, ev);
     return;
   }
-  if (!base64_ok(l, l + len)) {
-    protocol_error(s, SMTPP_ERR_SYNTAX, SMTPP_VERB_AUTH, ev);
+  if (!base64_ok(l, l + len, 0)) { /* RFC 4954 4: 501 5.5.2 */
+    protocol_error(s, SMTPP_ERR_AUTH_BASE64, SMTPP_VERB_AUTH, ev);
     return;
   }
   s->state = SMTPP_ST_AUTH_RESPONSE;
@@ -743,26 +766,128 @@ static void handle_auth_response(smtpp_session *s, const unsigned char *l,
   set_pending(s, PEND_AUTH, ev);
 }
 
+/* Whether [p, end) starts with the verb BDAT: "BDAT" and then no letter. */
+static int bdat_at(const unsigned char *p, const unsigned char *end) {
+  return end - p >= 4 && smtpp_ci_prefix(p, end, "BDAT") &&
+         (end - p == 4 || !SMTPP_IS(p[4], SMTPP_C_ALPHA));
+}
+
+/* Whether some framing could read [l, end) as a BDAT command: its verb is
+ * BDAT, or a BDAT follows a bare CR or LF in it (a peer that ends lines
+ * there would take the octets after it as a chunk).  Only called on lines
+ * that hold a CR/LF/NUL or start with BDAT. */
+static int could_be_bdat(const unsigned char *l, const unsigned char *end) {
+  if (bdat_at(l, end))
+    return 1;
+  for (const unsigned char *q = l; q < end; q++)
+    if ((*q == '\r' || *q == '\n') && bdat_at(q + 1, end))
+      return 1;
+  return 0;
+}
+
+/* RFC 3030 2: the octets after a BDAT line are a chunk, so a BDAT line
+ * must be obeyed exactly or the session must end: resynchronising on the
+ * chunk would run its octets as commands (smuggling).  Refused with 421
+ * (RFC 5321 3.8) and closed.  Returns 1 if the line was refused. */
+static int bdat_refused(smtpp_session *s, const unsigned char *l, size_t len,
+                        const unsigned char *end, int too_long, int bad_octet,
+                        smtpp_event *ev) {
+  int exact = !too_long && !bad_octet && len + 2 <= line_limit(s, SMTPP_VERB_BDAT) &&
+              end - l > 5 && l[4] == ' ';
+  uint64_t size;
+  int last;
+  if (exact && parse_bdat(l + 5, end, &size, &last) == 0)
+    return 0;
+  (void)smtpp_reply_err(s, SMTPP_ERR_BDAT_SYNTAX, SMTPP_VERB_BDAT);
+  if (ev) {
+    ev->type = SMTPP_EV_PROTOCOL_ERROR;
+    ev->verb = SMTPP_VERB_BDAT;
+    ev->error = SMTPP_ERR_BDAT_SYNTAX;
+  }
+  close_session(s);
+  return 1;
+}
+
+/* VRFY/EXPN SP String [SP "SMTPUTF8"] (RFC 6531 3.7.4): with SMTPUTF8
+ * offered the string may hold UTF-8 and the parameter may follow;
+ * returns the end of the string and sets *utf8 if the parameter is there. */
+static const unsigned char *vrfy_string(const smtpp_session *s,
+                                        const unsigned char *a,
+                                        const unsigned char *end, int *utf8,
+                                        int *err) {
+  int offered = s->helo_kind == HK_EHLO &&
+                (s->cfg->extensions & SMTPP_EXT_SMTPUTF8);
+  *utf8 = 0;
+  if (offered && end - a > 9 && smtpp_ci_eq(end - 9, 9, " SMTPUTF8")) {
+    *utf8 = 1;
+    end -= 9;
+  }
+  for (const unsigned char *p = a; p < end;) {
+    if (SMTPP_IS(*p, SMTPP_C_PRINT)) {
+      p++;
+      continue;
+    }
+    if (*p < 0x80) {
+      *err = SMTPP_ERR_SYNTAX;
+      return NULL;
+    }
+    size_t n = offered ? smtpp_utf8_seq(p, end) : 0;
+    if (n == 0 && !(s->cfg->lenient & SMTPP_LENIENT_8BIT)) {
+      *err = offered ? SMTPP_ERR_SYNTAX : SMTPP_ERR_EIGHTBIT;
+      return NULL;
+    }
+    p += n ? n : 1;
+  }
+  return end;
+}
+
+/* The HELO/EHLO argument: Domain (EHLO also address-literal), RFC 5321
+ * 4.1.1.1, with U-labels when SMTPUTF8 is offered (RFC 6531 3.7.1).
+ * SMTPP_LENIENT_HELO_NAME takes any printable token. */
+static int helo_arg_err(const smtpp_session *s, int verb,
+                        const unsigned char *arg, const unsigned char *end) {
+  int err;
+  if (verb == SMTPP_VERB_EHLO && *arg == '[')
+    err = smtpp_check_address_literal(arg, end);
+  else
+    err = smtpp_check_domain(arg, end,
+                             (s->cfg->extensions & SMTPP_EXT_SMTPUTF8) != 0);
+  if (err && (s->cfg->lenient & SMTPP_LENIENT_HELO_NAME)) {
+    err = 0;
+    for (const unsigned char *p = arg; p < end && !err; p++)
+      if (!SMTPP_IS(*p, SMTPP_C_PRINT) || *p == ' ')
+        err = SMTPP_ERR_SYNTAX;
+  }
+  if (err == SMTPP_ERR_DOMAIN_TOO_LONG)
+    err = SMTPP_ERR_SYNTAX; /* a bad argument, not a bad address */
+  return err;
+}
+
 /* Judges one complete command line; the order is the one documented in
- * docs/PROTOCOL.md ("How a line is judged"). */
+ * docs/PROTOCOL.md ("How a line is judged").  l, len: the line without
+ * CRLF, or the first SMTPP_LINE_MAX octets of an over-long one. */
 static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
                         int too_long, smtpp_event *ev) {
   if (s->state == SMTPP_ST_AUTH_RESPONSE) {
     handle_auth_response(s, l, len, too_long, ev);
     return;
   }
-  if (too_long) {
-    protocol_error(s, SMTPP_ERR_LINE_TOO_LONG, SMTPP_VERB_NONE, ev);
-    return;
-  }
   const unsigned char *end = l + len;
-  if (s->cfg->lenient & SMTPP_LENIENT_TRAILING_SP)
+  if ((s->cfg->lenient & SMTPP_LENIENT_TRAILING_SP) && !too_long)
     while (end > l && end[-1] == ' ')
       end--;
   size_t vlen;
   int verb = smtpp_verb_lookup(l, end, &vlen);
-  if (len + 2 > line_limit(s, verb)) {
-    protocol_error(s, SMTPP_ERR_LINE_TOO_LONG, verb, ev);
+  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never. */
+  int bad_octet = has_cr_lf_nul(l, l + len);
+  if ((s->cfg->extensions & SMTPP_EXT_CHUNKING) &&
+      (verb == SMTPP_VERB_BDAT || (bad_octet && could_be_bdat(l, end))) &&
+      bdat_refused(s, l, len, end, too_long, bad_octet, ev))
+    return;
+  if (too_long || len + 2 > line_limit(s, verb)) {
+    int auth = verb == SMTPP_VERB_AUTH && (s->cfg->extensions & SMTPP_EXT_AUTH);
+    protocol_error(s, auth ? SMTPP_ERR_AUTH_TOO_LONG : SMTPP_ERR_LINE_TOO_LONG,
+                   verb, ev);
     return;
   }
   if (verb == SMTPP_VERB_NONE) {
@@ -770,13 +895,12 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     return;
   }
   const unsigned char *a = l + vlen;
-  if (a < end && *a != ' ') {
+  if (a < end && *a != ' ' && !(verb == SMTPP_VERB_NOOP && *a == '\t')) {
     int bad = *a == '\r' || *a == '\n' || *a == '\0';
     protocol_error(s, bad ? SMTPP_ERR_BARE_CR_LF : SMTPP_ERR_SYNTAX, verb, ev);
     return;
   }
-  /* RFC 5321 2.3.8: CR and LF only as CRLF; NUL never. */
-  if (has_cr_lf_nul(l, l + len)) {
+  if (bad_octet) {
     protocol_error(s, SMTPP_ERR_BARE_CR_LF, verb, ev);
     return;
   }
@@ -785,24 +909,11 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     protocol_error(s, SMTPP_ERR_NOT_IMPLEMENTED, verb, ev);
     return;
   }
-  /* BDAT's size must be known even to refuse it: the chunk follows. */
+  /* BDAT's size is known even to refuse it: bdat_refused() passed it. */
   uint64_t bsize = 0;
   int blast = 0;
-  if (verb == SMTPP_VERB_BDAT) {
-    int err = (a < end) ? parse_bdat(a + 1, end, &bsize, &blast)
-                        : SMTPP_ERR_BDAT_SYNTAX;
-    if (err) {
-      /* RFC 3030 2: a BDAT whose size is unknown cannot be skipped. */
-      (void)smtpp_reply_err(s, SMTPP_ERR_BDAT_SYNTAX);
-      if (ev) {
-        ev->type = SMTPP_EV_PROTOCOL_ERROR;
-        ev->verb = verb;
-        ev->error = SMTPP_ERR_BDAT_SYNTAX;
-      }
-      close_session(s);
-      return;
-    }
-  }
+  if (verb == SMTPP_VERB_BDAT)
+    (void)parse_bdat(a + 1, end, &bsize, &blast);
   if (!sequence_ok(s, verb)) {
     if (verb == SMTPP_VERB_BDAT) {
       /* Read and throw the chunk away, then 503 (RFC 3030 2). */
@@ -818,7 +929,7 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     return;
   }
   /* Arguments. */
-  int has_arg = a < end; /* then *a == ' ' */
+  int has_arg = a < end; /* then *a == ' ' (or NOOP's TAB) */
   const unsigned char *arg = has_arg ? a + 1 : end;
   if ((c->flags & SMTPP_CF_NO_ARGS) && has_arg) {
     protocol_error(s, SMTPP_ERR_SYNTAX, verb, ev);
@@ -838,22 +949,10 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
   int err = 0;
   switch (verb) {
   case SMTPP_VERB_HELO:
-    /* helo = "HELO" SP Domain: no address literal (RFC 5321 4.1.1.1) */
-    err = smtpp_check_domain(arg, end, 0);
-    if (err == SMTPP_ERR_DOMAIN_TOO_LONG)
-      err = SMTPP_ERR_SYNTAX;
-    if (!err)
-      set_pending(s, PEND_HELO, ev);
-    break;
   case SMTPP_VERB_EHLO:
-    if (*arg == '[')
-      err = smtpp_check_address_literal(arg, end);
-    else
-      err = smtpp_check_domain(arg, end, 0);
-    if (err == SMTPP_ERR_DOMAIN_TOO_LONG)
-      err = SMTPP_ERR_SYNTAX;
+    err = helo_arg_err(s, verb, arg, end);
     if (!err)
-      set_pending(s, PEND_EHLO, ev);
+      set_pending(s, verb == SMTPP_VERB_EHLO ? PEND_EHLO : PEND_HELO, ev);
     break;
   case SMTPP_VERB_MAIL:
   case SMTPP_VERB_RCPT:
@@ -881,9 +980,10 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     reply(s, 250, "2.0.0", "OK");
     break;
   case SMTPP_VERB_NOOP:
-    err = text_arg_err(s, arg, end); /* text ignored: RFC 5321 4.1.1.9 */
-    if (!err)
-      reply(s, 250, "2.0.0", "OK");
+    /* RFC 5321 4.1.1.9: a parameter string is ignored whatever it holds
+     * (TAB, 8-bit; a TAB in place of the SP too); only CR, LF and NUL
+     * were refused above (2.3.8), like everywhere. */
+    reply(s, 250, "2.0.0", "OK");
     break;
   case SMTPP_VERB_HELP:
     err = text_arg_err(s, arg, end);
@@ -903,13 +1003,20 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
     }
     break;
   case SMTPP_VERB_VRFY:
-  case SMTPP_VERB_EXPN:
-    err = text_arg_err(s, arg, end);
-    if (!err) {
-      s->pend_verb = (uint8_t)verb;
-      set_pending(s, PEND_VRFY, ev);
+  case SMTPP_VERB_EXPN: {
+    int utf8;
+    const unsigned char *send = vrfy_string(s, arg, end, &utf8, &err);
+    if (err)
+      break;
+    if (ev) {
+      ev->arg = slice(arg, (size_t)(send - arg));
+      if (utf8)
+        ev->flags |= SMTPP_EVF_SMTPUTF8;
     }
+    s->pend_verb = (uint8_t)verb;
+    set_pending(s, PEND_VRFY, ev);
     break;
+  }
   case SMTPP_VERB_QUIT: {
     char t[300];
     const char *h = hostname(s);
@@ -946,8 +1053,8 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
       err = SMTPP_ERR_PARAM_NOT_IMPL;
       break;
     }
-    if (sp && !base64_ok(sp + 1, end)) {
-      err = SMTPP_ERR_SYNTAX;
+    if (sp && !base64_ok(sp + 1, end, 1)) {
+      err = SMTPP_ERR_AUTH_BASE64; /* RFC 4954 4: 501 5.5.2 */
       break;
     }
     if (ev) {
@@ -999,7 +1106,7 @@ static void message_end(smtpp_session *s, smtpp_event *ev) {
       /* A 500 like any other: it counts toward the error budget. */
       protocol_error(s, err, SMTPP_VERB_DATA, NULL);
     } else {
-      (void)smtpp_reply_err(s, err);
+      (void)smtpp_reply_err(s, err, SMTPP_VERB_NONE);
     }
     return;
   }
@@ -1029,7 +1136,7 @@ static void bdat_chunk_done(smtpp_session *s, smtpp_event *ev) {
       ev->verb = SMTPP_VERB_BDAT;
       ev->error = err;
     }
-    (void)smtpp_reply_err(s, err);
+    (void)smtpp_reply_err(s, err, SMTPP_VERB_BDAT);
     reset_transaction(s);
     return;
   }
@@ -1078,7 +1185,7 @@ int smtpp_tls_done(smtpp_session *s, int ok) {
   if (s->state != SMTPP_ST_TLS_HANDSHAKE)
     return -SMTPP_ERR_NOT_IN_TLS;
   if (!ok) {
-    (void)smtpp_reply_err(s, SMTPP_ERR_TLS_FAILED);
+    (void)smtpp_reply_err(s, SMTPP_ERR_TLS_FAILED, SMTPP_VERB_NONE);
     close_session(s);
     return 0;
   }
@@ -1098,7 +1205,7 @@ int smtpp_shutdown(smtpp_session *s) {
     return -SMTPP_ERR_CLOSED;
   resolve(s);
   if (s->state != SMTPP_ST_CLOSED)
-    (void)smtpp_reply_err(s, SMTPP_ERR_SHUTDOWN);
+    (void)smtpp_reply_err(s, SMTPP_ERR_SHUTDOWN, SMTPP_VERB_NONE);
   close_session(s);
   return 0;
 }

@@ -21,6 +21,19 @@
  *   maildir_fail      a message that cannot be stored gets 451
  *   ipv6              [::1]:0
  *   badflags          bad --listen values and option mixes exit 2
+ *   pipeline_fsync    pipeline_maildir with fsync (the writer thread)
+ *   oversize          --size: tmp/ never holds more than SIZE + one read,
+ *                     for DATA and BDAT; 552 at the end
+ *   tmp_cleanup       tmp/ files older than 36 h are removed at start
+ *   maildir_recreate  a Maildir deleted while running is created again
+ *   fsync_fail        a failed fsync (file or new/) gives 451, never 250
+ *                     (needs the fsync_fail.so preload as 3rd argument)
+ *   envelope          Return-Path, Delivered-To per recipient, Received
+ *   command_timeout   trickled octets do not extend --command-timeout
+ *   min_rate          a body below --min-rate is cut off after 10 s
+ *   reclaim           at --max-conn, a client stuck in a command for
+ *                     --reclaim-after gives its slot to a new client
+ *   log_json          --log-format json: every line parses; fields
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,9 +57,12 @@
 
 static const char *smtpp_bin;
 static pid_t server_pid = -1;
-static int server_err = -1; /* read end of the server's stderr */
 static int server_family = AF_INET;
 static int port;
+/* The server's stderr goes to a file, never a pipe: a log nobody reads
+ * must not block the server. */
+static char server_log[64];
+static off_t log_shown; /* octets of the log already copied to our stderr */
 
 static void fail(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -83,15 +99,39 @@ static long nofile(void) {
   return rl.rlim_cur == RLIM_INFINITY ? 1L << 30 : (long)rl.rlim_cur;
 }
 
-/* Starts the server with extra arguments (NULL-terminated); returns 0, or
- * -1 if it did not print "listening on". */
-static int start_server_v(const char *listen, char **extra) {
-  int pfd[2];
+/* The whole server log so far (static buffer, NUL-terminated). */
+static const char *read_log(size_t *len) {
+  static char buf[1 << 20];
+  size_t n = 0;
+  int fd = open(server_log, O_RDONLY);
+  if (fd >= 0) {
+    ssize_t r;
+    while (n < sizeof buf - 1 &&
+           (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+      n += (size_t)r;
+    close(fd);
+  }
+  buf[n] = 0;
+  if (len)
+    *len = n;
+  return buf;
+}
+
+/* Starts the server with extra arguments (NULL-terminated) and extra
+ * environment (NULL or "NAME=VALUE"); returns 0, or -1 if it did not print
+ * "listening on". */
+static int start_server_env(const char *listen, char **extra,
+                            const char *env) {
   char *argv[40];
   int n = 0;
 
-  if (pipe(pfd) < 0)
-    fail("pipe");
+  if (server_log[0])
+    unlink(server_log);
+  snprintf(server_log, sizeof server_log, "/tmp/sink_test_log_XXXXXX");
+  int lfd = mkstemp(server_log);
+  if (lfd < 0)
+    fail("mkstemp");
+  log_shown = 0;
   argv[n++] = (char *)smtpp_bin;
   argv[n++] = "serve";
   argv[n++] = "--listen";
@@ -103,39 +143,36 @@ static int start_server_v(const char *listen, char **extra) {
   if (server_pid < 0)
     fail("fork");
   if (server_pid == 0) {
-    dup2(pfd[1], 2);
-    close(pfd[0]);
-    close(pfd[1]);
+    dup2(lfd, 2);
+    close(lfd);
+    if (env)
+      putenv((char *)env);
     execv(smtpp_bin, argv);
     _exit(127);
   }
-  close(pfd[1]);
-  server_err = pfd[0];
-  /* Read stderr until the "listening on" line (5 s). */
-  char buf[4096];
-  size_t len = 0;
+  close(lfd);
   double end = now_s() + 5;
-  while (now_s() < end && len < sizeof buf - 1) {
-    struct pollfd p = {server_err, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0)
-      continue;
-    ssize_t r = read(server_err, buf + len, 1); /* byte-wise: keep the rest */
-    if (r <= 0)
-      break;
-    len++;
-    buf[len] = 0;
-    if (buf[len - 1] == '\n') {
-      char *l = strstr(buf, "listening on ");
-      if (l) {
-        char *colon = strrchr(l, ':');
-        port = atoi(colon + 1);
-        fprintf(stderr, "server pid %d: %s", (int)server_pid, l);
-        return port > 0 ? 0 : -1;
-      }
+  while (now_s() < end) {
+    const char *log = read_log(NULL);
+    const char *l = strstr(log, "listening on ");
+    const char *nl = l ? strchr(l, '\n') : NULL;
+    if (nl) {
+      const char *colon = nl;
+      while (colon > l && *colon != ':')
+        colon--;
+      port = atoi(colon + 1);
+      fprintf(stderr, "server pid %d: %.*s\n", (int)server_pid,
+              (int)(nl - l), l);
+      return port > 0 ? 0 : -1;
     }
+    usleep(20000);
   }
-  fprintf(stderr, "server said: %s\n", buf);
+  fprintf(stderr, "server said: %s\n", read_log(NULL));
   return -1;
+}
+
+static int start_server_v(const char *listen, char **extra) {
+  return start_server_env(listen, extra, NULL);
 }
 
 static void start_server(char **extra) {
@@ -144,27 +181,23 @@ static void start_server(char **extra) {
     fail("server did not start");
 }
 
-/* Drains the server's stderr to ours (non-blocking). */
+/* Copies what the server logged since the last call to our stderr. */
 static void pump_stderr(void) {
-  char buf[4096];
-  for (;;) {
-    struct pollfd p = {server_err, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0)
-      return;
-    ssize_t r = read(server_err, buf, sizeof buf);
-    if (r <= 0)
-      return;
-    fwrite(buf, 1, (size_t)r, stderr);
+  size_t len;
+  const char *log = read_log(&len);
+  if ((off_t)len > log_shown) {
+    fwrite(log + log_shown, 1, len - (size_t)log_shown, stderr);
+    log_shown = (off_t)len;
   }
 }
 
-/* SIGTERM, then the exit status must be 0 within 8 s. */
+/* SIGTERM, then the exit status must be 0 within 8 s.  The log file is
+ * kept until the next start (tests read it after the stop). */
 static void stop_server(void) {
   int st;
   kill(server_pid, SIGTERM);
   double end = now_s() + 8;
   while (now_s() < end) {
-    pump_stderr();
     pid_t r = waitpid(server_pid, &st, WNOHANG);
     if (r == server_pid) {
       pump_stderr();
@@ -177,6 +210,7 @@ static void stop_server(void) {
     }
     usleep(20000);
   }
+  pump_stderr();
   fail("server did not exit after SIGTERM");
 }
 
@@ -441,11 +475,13 @@ static int count_dir(const char *path) {
 }
 
 static int t_pipeline(int maildir) {
-  enum { NCLI = 20, NTX = 200 };
+  enum { NCLI = 20, NTX_MAX = 200 };
+  /* With fsync every message waits for the disk: fewer of them. */
+  const int NTX = maildir == 2 ? 25 : NTX_MAX;
   char dir[] = "/tmp/sink_test_XXXXXX";
   char md[300];
-  static char req[NTX * 256 + 64];
-  static char resp[NCLI][NTX * 160 + 4096];
+  static char req[NTX_MAX * 256 + 64];
+  static char resp[NCLI][NTX_MAX * 160 + 4096];
   size_t rlen[NCLI] = {0}, sent[NCLI] = {0};
   int fds[NCLI], done[NCLI] = {0};
   size_t qlen = 0;
@@ -454,7 +490,10 @@ static int t_pipeline(int maildir) {
     if (!mkdtemp(dir))
       fail("mkdtemp");
     snprintf(md, sizeof md, "%s/Maildir", dir);
-    char *extra[] = {"--maildir", md, "--no-fsync", NULL};
+    /* 2: with fsync, so every message parks on the writer thread while
+     * the rest of the pipelined input waits. */
+    char *extra[] = {"--maildir", md, maildir == 2 ? NULL : "--no-fsync",
+                     NULL};
     start_server(extra);
   } else {
     start_server(NULL);
@@ -725,7 +764,9 @@ static int t_maildir_fail(void) {
   snprintf(md, sizeof md, "%s/Maildir", dir);
   char *extra[] = {"--maildir", md, NULL};
   start_server(extra);
-  snprintf(cmd, sizeof cmd, "rm -rf %s/tmp", md); /* deliveries now fail */
+  /* Deliveries now fail: tmp/ is a plain file, which no reopen can fix
+   * (a deleted tmp/ is created again: see maildir_recreate). */
+  snprintf(cmd, sizeof cmd, "rm -rf %s/tmp && : > %s/tmp", md, md);
   if (system(cmd) != 0)
     fail("rm");
   int fd = connect_to(0);
@@ -763,6 +804,570 @@ static int t_ipv6(void) {
   if (transaction(fd, 3.0))
     fail("transaction over IPv6");
   stop_server();
+  return 0;
+}
+
+/* ---- durable delivery, disk bound, crash leftovers ---- */
+
+static void make_tmpdir(char *dir, size_t cap, char *md, size_t mdcap) {
+  snprintf(dir, cap, "/tmp/sink_test_XXXXXX");
+  if (!mkdtemp(dir))
+    fail("mkdtemp");
+  snprintf(md, mdcap, "%s/Maildir", dir);
+}
+
+static void rm_rf(const char *dir) {
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+/* Sum of the sizes of the files in dir (-1 if it cannot be read). */
+static long long dir_octets(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  long long sum = 0;
+  if (!d)
+    return -1;
+  while ((e = readdir(d))) {
+    struct stat st;
+    if (e->d_name[0] != '.' &&
+        fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      sum += st.st_size;
+  }
+  closedir(d);
+  return sum;
+}
+
+/* The one file in dir: its content into buf.  Returns its length, or -1. */
+static long only_file(const char *dir, char *buf, size_t cap) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char path[600];
+  int found = 0;
+  if (!d)
+    return -1;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.') {
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      found++;
+    }
+  closedir(d);
+  if (found != 1)
+    return -1;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n < 0)
+    return -1;
+  buf[n] = 0;
+  return (long)n;
+}
+
+static int begin_tx(int fd) {
+  return chat(fd, NULL, "220", 3) || chat(fd, "EHLO a.example\r\n", "250", 3) ||
+         chat(fd, "MAIL FROM:<a@b.example>\r\n", "250", 3) ||
+         chat(fd, "RCPT TO:<c@d.example>\r\n", "250", 3);
+}
+
+/* RFC 1870: a body past SIZE is refused with 552 at its end; meanwhile
+ * tmp/ never holds more than the limit plus one read (4 KiB) plus the
+ * header lines, for DATA and for one huge BDAT chunk. */
+static int t_oversize(void) {
+  enum { LIMIT = 100000, SLACK = 4096 + 1024, BLOCK = 200 * 1000 };
+  char dir[64], md[128], td[160];
+  static char block[BLOCK];
+  long long hwm = 0;
+
+  make_tmpdir(dir, sizeof dir, md, sizeof md);
+  snprintf(td, sizeof td, "%s/tmp", md);
+  char *extra[] = {"--maildir", md, "--size", "100000", NULL};
+  start_server(extra);
+  for (int i = 0; i < BLOCK; i++) /* 1000-octet lines: 998 'x' and CRLF */
+    block[i] = (i % 1000 == 998) ? '\r' : (i % 1000 == 999) ? '\n' : 'x';
+  for (int bdat = 0; bdat < 2; bdat++) {
+    int fd = connect_to(0);
+    if (begin_tx(fd))
+      fail("transaction");
+    if (bdat) {
+      char cmd[64];
+      snprintf(cmd, sizeof cmd, "BDAT %d LAST\r\n", 10 * BLOCK);
+      send_all(fd, cmd, strlen(cmd));
+    } else if (chat(fd, "DATA\r\n", "354", 3)) {
+      fail("DATA");
+    }
+    /* 2 MB in 200 kB steps; after each step the server has had time to
+     * store what it read. */
+    for (int k = 0; k < 10; k++) {
+      send_all(fd, block, sizeof block);
+      usleep(100000);
+      long long t = dir_octets(td);
+      if (t > hwm)
+        hwm = t;
+    }
+    if (chat(fd, bdat ? NULL : ".\r\n", "552", 5))
+      fail("%s over SIZE did not get 552", bdat ? "BDAT" : "DATA");
+    if (chat(fd, "QUIT\r\n", "221", 3))
+      fail("QUIT");
+    close(fd);
+  }
+  stop_server();
+  fprintf(stderr, "tmp/ high-water %lld octets for 2 MB bodies, SIZE %d\n",
+          hwm, LIMIT);
+  if (hwm > LIMIT + SLACK)
+    fail("tmp/ held %lld octets, over SIZE %d + %d", hwm, LIMIT, SLACK);
+  if (dir_octets(td) != 0)
+    fail("tmp/ not empty at the end");
+  rm_rf(dir);
+  return 0;
+}
+
+/* Maildir convention: tmp files older than 36 hours are a crashed
+ * writer's and are removed at start; newer ones are left alone. */
+static int t_tmp_cleanup(void) {
+  char dir[64], md[128], p[300];
+  make_tmpdir(dir, sizeof dir, md, sizeof md);
+  const char *sub[] = {"", "/tmp", "/new", "/cur"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", md, sub[i]);
+    if (mkdir(p, 0700) < 0)
+      fail("mkdir %s", p);
+  }
+  const char *names[] = {"old", "fresh", "edge"};
+  double age_h[] = {40, 0, 35};
+  for (int i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/tmp/%s", md, names[i]);
+    int fd = open(p, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0 || write(fd, "x\n", 2) != 2)
+      fail("create %s", p);
+    struct timespec ts[2];
+    clock_gettime(CLOCK_REALTIME, &ts[0]);
+    ts[0].tv_sec -= (time_t)(age_h[i] * 3600);
+    ts[1] = ts[0];
+    if (futimens(fd, ts) < 0)
+      fail("futimens");
+    close(fd);
+  }
+  char *extra[] = {"--maildir", md, NULL};
+  start_server(extra);
+  stop_server();
+  int left[3];
+  for (int i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/tmp/%s", md, names[i]);
+    left[i] = access(p, F_OK) == 0;
+  }
+  fprintf(stderr, "after start: old %s, fresh %s, 35 h old %s\n",
+          left[0] ? "kept" : "removed", left[1] ? "kept" : "removed",
+          left[2] ? "kept" : "removed");
+  if (left[0] || !left[1] || !left[2])
+    fail("tmp cleanup wrong");
+  rm_rf(dir);
+  return 0;
+}
+
+static int one_message(int fd, const char *code) {
+  return begin_tx(fd) || chat(fd, "DATA\r\n", "354", 3) ||
+         chat(fd, "Subject: x\r\n\r\nbody\r\n.\r\n", code, 5) ||
+         chat(fd, "QUIT\r\n", "221", 3);
+}
+
+/* A Maildir deleted while the sink runs is created again at the next
+ * delivery (ENOENT: reopen), not answered 451 until a restart. */
+static int t_maildir_recreate(void) {
+  char dir[64], md[128], nd[160];
+  make_tmpdir(dir, sizeof dir, md, sizeof md);
+  snprintf(nd, sizeof nd, "%s/new", md);
+  char *extra[] = {"--maildir", md, NULL};
+  start_server(extra);
+  int fd = connect_to(0);
+  if (one_message(fd, "250"))
+    fail("first message");
+  close(fd);
+  rm_rf(md);
+  for (int i = 0; i < 2; i++) {
+    fd = connect_to(0);
+    if (one_message(fd, "250"))
+      fail("message %d after the Maildir was deleted", i + 2);
+    close(fd);
+  }
+  stop_server();
+  if (count_dir(nd) != 2)
+    fail("new/ holds %d messages, 2 expected", count_dir(nd));
+  rm_rf(dir);
+  return 0;
+}
+
+/* A failed fsync never becomes 250: of the message file, or of new/
+ * (tools/tests/fsync_fail.c, preloaded, fails the one asked for). */
+static int t_fsync_fail(const char *preload) {
+  const char *which[] = {"file", "dir"};
+  for (int i = 0; i < 2; i++) {
+    char dir[64], md[128], nd[160], env[600];
+    make_tmpdir(dir, sizeof dir, md, sizeof md);
+    snprintf(nd, sizeof nd, "%s/new", md);
+    char *extra[] = {"--maildir", md, NULL};
+    setenv("SINK_FSYNC_FAIL", which[i], 1);
+    snprintf(env, sizeof env, "LD_PRELOAD=%s", preload);
+    if (start_server_env("127.0.0.1:0", extra, env) < 0)
+      fail("server did not start");
+    unsetenv("SINK_FSYNC_FAIL");
+    int fd = connect_to(0);
+    if (one_message(fd, "451"))
+      fail("a failed fsync of the %s did not give 451", which[i]);
+    close(fd);
+    stop_server();
+    if (count_dir(nd) != 0)
+      fail("new/ holds a message whose fsync failed");
+    rm_rf(dir);
+  }
+  return 0;
+}
+
+/* Return-Path, one Delivered-To per recipient, a Received line with the
+ * EHLO name and the peer (RFC 5321 4.4); "for" only with one recipient. */
+static int t_envelope(void) {
+  char dir[64], md[128], nd[160];
+  static char buf[8192];
+  make_tmpdir(dir, sizeof dir, md, sizeof md);
+  snprintf(nd, sizeof nd, "%s/new", md);
+  char *extra[] = {"--maildir", md, "--hostname", "mx.example", NULL};
+  start_server(extra);
+  int fd = connect_to(0);
+  if (chat(fd, NULL, "220", 3) ||
+      chat(fd, "EHLO client.example\r\n", "250", 3) ||
+      chat(fd, "MAIL FROM:<s@a.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<r1@b.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<r2@c.example>\r\n", "250", 3) ||
+      chat(fd, "DATA\r\n", "354", 3) ||
+      chat(fd, "Subject: env\r\n\r\nbody\r\n.\r\n", "250", 5) ||
+      chat(fd, "QUIT\r\n", "221", 3))
+    fail("transaction");
+  close(fd);
+  stop_server();
+  if (only_file(nd, buf, sizeof buf) < 0)
+    fail("no single message in new/");
+  fprintf(stderr, "stored:\n%s", buf);
+  const char *want =
+      "Return-Path: <s@a.example>\n"
+      "Delivered-To: r1@b.example\n"
+      "Delivered-To: r2@c.example\n"
+      "Received: from client.example ([127.0.0.1])\n"
+      "\tby mx.example (smtpp) with ESMTP id ";
+  if (strncmp(buf, want, strlen(want)) != 0)
+    fail("envelope lines wrong");
+  const char *semi = strstr(buf, ";\n\t");
+  const char *subj = strstr(buf, "\nSubject: env\n\nbody\n");
+  if (!semi || !subj || semi > subj || strstr(buf, "\tfor <"))
+    fail("Received line or body wrong");
+  /* RFC 5322 3.3 date after the ';'. */
+  int d, y, hh, mm, ss;
+  char wd[4], mon[4];
+  if (sscanf(semi + 3, "%3s, %d %3s %d %d:%d:%d +0000", wd, &d, mon, &y, &hh,
+             &mm, &ss) != 7)
+    fail("Received date not RFC 5322");
+  rm_rf(dir);
+  return 0;
+}
+
+/* ---- slow clients ---- */
+
+/* --command-timeout: octets trickled without ever ending the command do
+ * not keep the session. */
+static int t_command_timeout(void) {
+  char *extra[] = {"--command-timeout", "1", NULL};
+  char buf[2048];
+  start_server(extra);
+  int fd = connect_to(0);
+  if (chat(fd, NULL, "220", 3) || chat(fd, "EHLO a.example\r\n", "250", 3))
+    fail("greeting");
+  double t0 = now_s();
+  buf[0] = 0;
+  for (int i = 0; i < 40 && !buf[0]; i++) {
+    send(fd, "N", 1, MSG_NOSIGNAL);
+    read_reply(fd, buf, sizeof buf, 0.1);
+  }
+  double dt = now_s() - t0;
+  fprintf(stderr, "after %.2f s: %s", dt, buf);
+  if (strncmp(buf, "421 4.4.2 ", 10) != 0 || dt > 3.0)
+    fail("a trickling client was not closed by --command-timeout 1");
+  stop_server();
+  return 0;
+}
+
+/* --min-rate: a body trickled below the rate is cut off once it is 10 s
+ * old. */
+static int t_min_rate(void) {
+  char *extra[] = {"--min-rate", "1000", NULL};
+  char buf[2048];
+  start_server(extra);
+  int fd = connect_to(0);
+  if (begin_tx(fd) || chat(fd, "DATA\r\n", "354", 3))
+    fail("transaction");
+  double t0 = now_s();
+  buf[0] = 0;
+  for (int i = 0; i < 150 && !buf[0]; i++) { /* 10 octets/s */
+    send(fd, "x", 1, MSG_NOSIGNAL);
+    read_reply(fd, buf, sizeof buf, 0.1);
+  }
+  double dt = now_s() - t0;
+  fprintf(stderr, "after %.2f s: %s", dt, buf);
+  if (strncmp(buf, "421 4.4.2 ", 10) != 0 || dt < 9.5 || dt > 13.0)
+    fail("a slow body was not cut off by --min-rate");
+  stop_server();
+  return 0;
+}
+
+/* --max-conn full of clients that never finish a command: after
+ * --reclaim-after the one waiting longest makes room for a new client. */
+static int t_reclaim(void) {
+  enum { N = 5 };
+  char *extra[] = {"--max-conn", "5", "--reclaim-after", "1", NULL};
+  int fds[N];
+  char buf[2048];
+  start_server(extra);
+  for (int i = 0; i < N; i++) {
+    fds[i] = connect_to(0);
+    if (chat(fds[i], NULL, "220", 3))
+      fail("greeting");
+  }
+  /* They trickle a command that never ends. */
+  for (int k = 0; k < 12; k++) {
+    for (int i = 0; i < N; i++)
+      send(fds[i], "N", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    usleep(100000);
+  }
+  int fd = connect_to(0);
+  double t0 = now_s();
+  if (transaction(fd, 3.0))
+    fail("a new client was shut out by %d slow ones", N);
+  fprintf(stderr, "new client served in %.3f s\n", now_s() - t0);
+  int reclaimed = 0;
+  for (int i = 0; i < N; i++) {
+    buf[0] = 0;
+    read_reply(fds[i], buf, sizeof buf, 0.2);
+    if (strncmp(buf, "421 ", 4) == 0 && strstr(buf, "Server busy"))
+      reclaimed++;
+  }
+  fprintf(stderr, "%d slow client(s) got 421\n", reclaimed);
+  if (reclaimed != 1)
+    fail("expected exactly one slow client reclaimed, got %d", reclaimed);
+  stop_server();
+  size_t len;
+  const char *log = read_log(&len);
+  if (!strstr(log, "reclaimed=1"))
+    fail("summary does not count the reclaimed session");
+  return 0;
+}
+
+/* ---- the log ---- */
+
+/* A strict JSON (RFC 8259) syntax check: returns the end of the value at
+ * p, or NULL. */
+static const char *js_value(const char *p, int depth);
+
+static const char *js_ws(const char *p) {
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    p++;
+  return p;
+}
+
+static const char *js_string(const char *p) {
+  if (*p++ != '"')
+    return NULL;
+  for (;;) {
+    unsigned char c = (unsigned char)*p;
+    if (c == 0 || c < 0x20)
+      return NULL;
+    if (c == '"')
+      return p + 1;
+    if (c != '\\') {
+      p++;
+      continue;
+    }
+    p++;
+    if (*p && strchr("\"\\/bfnrt", *p)) {
+      p++;
+    } else if (*p == 'u') {
+      for (int i = 1; i <= 4; i++)
+        if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+          return NULL;
+      p += 5;
+    } else {
+      return NULL;
+    }
+  }
+}
+
+static const char *js_number(const char *p) {
+  if (*p == '-')
+    p++;
+  if (*p == '0')
+    p++;
+  else if (*p >= '1' && *p <= '9')
+    while (*p >= '0' && *p <= '9')
+      p++;
+  else
+    return NULL;
+  if (*p == '.') {
+    p++;
+    if (!(*p >= '0' && *p <= '9'))
+      return NULL;
+    while (*p >= '0' && *p <= '9')
+      p++;
+  }
+  return p;
+}
+
+static const char *js_value(const char *p, int depth) {
+  p = js_ws(p);
+  if (depth > 16)
+    return NULL;
+  if (*p == '"')
+    return js_string(p);
+  if (*p == '{' || *p == '[') {
+    char close = *p == '{' ? '}' : ']';
+    int obj = *p == '{';
+    p = js_ws(p + 1);
+    if (*p == close)
+      return p + 1;
+    for (;;) {
+      if (obj) {
+        p = js_string(js_ws(p));
+        if (!p)
+          return NULL;
+        p = js_ws(p);
+        if (*p++ != ':')
+          return NULL;
+      }
+      p = js_value(p, depth + 1);
+      if (!p)
+        return NULL;
+      p = js_ws(p);
+      if (*p == close)
+        return p + 1;
+      if (*p++ != ',')
+        return NULL;
+    }
+  }
+  if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+    return p + 4;
+  if (strncmp(p, "false", 5) == 0)
+    return p + 5;
+  return js_number(p);
+}
+
+/* The line's top-level "key":value, copied raw into out. */
+static int js_field(const char *line, const char *key, char *out,
+                    size_t cap) {
+  char k[64];
+  snprintf(k, sizeof k, "\"%s\":", key);
+  const char *p = strstr(line, k);
+  if (!p)
+    return -1;
+  p += strlen(k);
+  const char *e = js_value(p, 0);
+  if (!e || (size_t)(e - p) >= cap)
+    return -1;
+  memcpy(out, p, (size_t)(e - p));
+  out[e - p] = 0;
+  return 0;
+}
+
+static void want_field(const char *line, const char *key, const char *val) {
+  char got[1024];
+  if (js_field(line, key, got, sizeof got) < 0)
+    fail("no \"%s\" in %s", key, line);
+  if (val[0] == '~' ? strncmp(got, val + 1, strlen(val + 1)) != 0
+                    : strcmp(got, val) != 0)
+    fail("\"%s\" is %s, expected %s, in %s", key, got, val, line);
+}
+
+/* --log-format json: every line but "listening on" is one JSON object;
+ * connection, message, counter and summary lines carry their fields. */
+static int t_log_json(void) {
+  char dir[64], md[128];
+  make_tmpdir(dir, sizeof dir, md, sizeof md);
+  char *extra[] = {"--maildir", md,    "--log-format", "json",
+                   "--size",    "1000", NULL};
+  start_server(extra);
+  int fd = connect_to(0);
+  char big[1200 + 8];
+  memset(big, 'y', 1200);
+  memcpy(big + 1200, "\r\n.\r\n", 6);
+  if (chat(fd, NULL, "220", 3) ||
+      chat(fd, "EHLO client.example\r\n", "250", 3) ||
+      chat(fd, "MAIL FROM:<s@a.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<r1@b.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<r2@c.example>\r\n", "250", 3) ||
+      chat(fd, "DATA\r\n", "354", 3) ||
+      chat(fd, "Subject: j\r\n\r\nbody\r\n.\r\n", "250", 5) ||
+      chat(fd, "MAIL FROM:<\"q\\\"t\"@a.example>\r\n", "250", 3) ||
+      chat(fd, "RCPT TO:<r3@d.example>\r\n", "250", 3) ||
+      chat(fd, "DATA\r\n", "354", 3) || chat(fd, big, "552", 5) ||
+      chat(fd, "QUIT\r\n", "221", 3))
+    fail("transactions");
+  close(fd);
+  usleep(200000);
+  kill(server_pid, SIGUSR1);
+  usleep(200000);
+  stop_server();
+
+  static char log[1 << 16];
+  snprintf(log, sizeof log, "%s", read_log(NULL));
+  int seen[6] = {0}, msgs = 0;
+  const char *events[6] = {"\"connect\"", "\"message\"", "\"disconnect\"",
+                           "\"stats\"", "\"shutdown\"", "\"summary\""};
+  for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "listening on ", 13) == 0)
+      continue;
+    const char *end = js_value(line, 0);
+    if (line[0] != '{' || !end || *js_ws(end))
+      fail("not one JSON object: %s", line);
+    want_field(line, "time", "~\"20");
+    char ev[64];
+    if (js_field(line, "event", ev, sizeof ev) < 0)
+      fail("no event in %s", line);
+    for (int i = 0; i < 6; i++)
+      if (strcmp(ev, events[i]) == 0)
+        seen[i]++;
+    if (strcmp(ev, "\"connect\"") == 0) {
+      want_field(line, "conn", "1");
+      want_field(line, "peer", "~\"127.0.0.1:");
+    } else if (strcmp(ev, "\"message\"") == 0) {
+      want_field(line, "conn", "1");
+      want_field(line, "helo", "\"client.example\"");
+      if (msgs++ == 0) {
+        want_field(line, "from", "\"s@a.example\"");
+        want_field(line, "rcpt", "[\"r1@b.example\",\"r2@c.example\"]");
+        want_field(line, "nrcpt", "2");
+        want_field(line, "size", "20");
+        want_field(line, "result", "250");
+        want_field(line, "file", "~\"new/");
+      } else {
+        want_field(line, "from", "\"\\\"q\\\\\\\"t\\\"@a.example\"");
+        want_field(line, "rcpt", "[\"r3@d.example\"]");
+        want_field(line, "result", "552");
+        want_field(line, "size", "1202");
+      }
+    } else if (strcmp(ev, "\"disconnect\"") == 0) {
+      want_field(line, "messages", "1");
+      want_field(line, "reason", "~\"");
+      want_field(line, "duration_ms", "~");
+    } else if (strcmp(ev, "\"stats\"") == 0 ||
+               strcmp(ev, "\"summary\"") == 0) {
+      want_field(line, "connections", "1");
+      want_field(line, "accepted", "1");
+      want_field(line, "rejected", "1");
+      want_field(line, "failed", "0");
+    }
+  }
+  for (int i = 0; i < 6; i++)
+    if (seen[i] != (i == 1 ? 2 : 1))
+      fail("%d %s lines", seen[i], events[i]);
+  rm_rf(dir);
   return 0;
 }
 
@@ -808,12 +1413,19 @@ static int t_badflags(void) {
   return 0;
 }
 
+static void remove_log(void) {
+  if (server_log[0])
+    unlink(server_log);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: sink_test SMTPP SCENARIO\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: sink_test SMTPP SCENARIO [FSYNC_FAIL_SO]\n");
     return 2;
   }
   smtpp_bin = argv[1];
+  const char *preload = argc == 4 ? argv[3] : "";
+  atexit(remove_log);
   signal(SIGPIPE, SIG_IGN);
   const char *s = argv[2];
   int r;
@@ -839,6 +1451,26 @@ int main(int argc, char **argv) {
     r = t_ipv6();
   else if (strcmp(s, "badflags") == 0)
     r = t_badflags();
+  else if (strcmp(s, "pipeline_fsync") == 0)
+    r = t_pipeline(2);
+  else if (strcmp(s, "oversize") == 0)
+    r = t_oversize();
+  else if (strcmp(s, "tmp_cleanup") == 0)
+    r = t_tmp_cleanup();
+  else if (strcmp(s, "maildir_recreate") == 0)
+    r = t_maildir_recreate();
+  else if (strcmp(s, "fsync_fail") == 0)
+    r = t_fsync_fail(preload);
+  else if (strcmp(s, "envelope") == 0)
+    r = t_envelope();
+  else if (strcmp(s, "command_timeout") == 0)
+    r = t_command_timeout();
+  else if (strcmp(s, "min_rate") == 0)
+    r = t_min_rate();
+  else if (strcmp(s, "reclaim") == 0)
+    r = t_reclaim();
+  else if (strcmp(s, "log_json") == 0)
+    r = t_log_json();
   else {
     fprintf(stderr, "unknown scenario %s\n", s);
     return 2;

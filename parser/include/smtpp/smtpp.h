@@ -42,6 +42,11 @@ extern "C" {
  * XX(id, NAME, code, "enhanced", "reply text", "reason")
  * code 0 means the error is an API/host error and has no SMTP reply.
  * Ids are stable: new entries go at the end.
+ * enhanced: RFC 3463.  The address limits (4, 5, 6) carry X.1.3 (bad
+ * destination mailbox address syntax); when the command is MAIL the reply
+ * uses X.1.7 (bad sender's mailbox address syntax, RFC 3463 3.2) instead.
+ * A path that breaks the grammar is SYNTAX, X.5.4 (invalid arguments).
+ * Replies to HELO/EHLO and the greeting never carry one (RFC 2034 4).
  * ---------------------------------------------------------------------- */
 #define SMTPP_ERROR_TABLE(XX)                                                  \
   XX(0,  OK,               0,   "",      "",                                   "success")                                   \
@@ -62,7 +67,7 @@ extern "C" {
   XX(15, DATA_LINE_TOO_LONG, 500, "5.5.2", "Line too long in message text",    "text line over 1000 octets (RFC 5321 4.5.3.1.6)") \
   XX(16, NO_VALID_RCPTS,   554, "5.5.1", "No valid recipients",                "transaction has no accepted recipient") \
   XX(17, TOO_MANY_ERRORS,  421, "4.7.0", "Too many errors, closing connection", "error budget spent") \
-  XX(18, BDAT_SYNTAX,      501, "5.5.4", "Malformed BDAT, closing connection", "BDAT cannot be resynchronised (RFC 3030 2)") \
+  XX(18, BDAT_SYNTAX,      421, "4.5.2", "Malformed BDAT, closing connection", "a BDAT line not obeyable exactly: its chunk cannot be skipped (RFC 3030 2, RFC 5321 3.8)") \
   XX(19, EIGHTBIT,         501, "5.5.4", "8-bit characters not allowed here",  "octet >127 without SMTPUTF8 (RFC 5321 2.3.1, RFC 6531)") \
   XX(20, BARE_CR_LF,       501, "5.5.2", "Bare CR or LF or NUL in command",    "CR and LF must only appear as CRLF (RFC 5321 2.3.8)") \
   XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "host reported a failed TLS handshake") \
@@ -74,7 +79,11 @@ extern "C" {
   XX(27, BAD_CODE,         0,   "",      "",                                   "the host's reply code is not valid for this decision") \
   XX(28, CLOSED,           0,   "",      "",                                   "the session is closed") \
   XX(29, NOT_IN_TLS,       0,   "",      "",                                   "no TLS handshake is pending") \
-  XX(30, MSG_FAILED,       554, "5.6.0", "Transaction failed",                 "message rejected")
+  XX(30, MSG_FAILED,       554, "5.6.0", "Transaction failed",                 "message rejected") \
+  XX(31, NONASCII_SENDER,  550, "5.6.7", "Non-ASCII addresses not permitted for that sender", "UTF-8 reverse-path without SMTPUTF8 (RFC 6531 3.5)") \
+  XX(32, NONASCII_RCPT,    553, "5.6.7", "Non-ASCII addresses not permitted for that recipient", "UTF-8 forward-path without SMTPUTF8 (RFC 6531 3.5)") \
+  XX(33, AUTH_BASE64,      501, "5.5.2", "Cannot Base64-decode client response", "malformed base64 in AUTH (RFC 4954 4)") \
+  XX(34, AUTH_TOO_LONG,    500, "5.5.6", "Authentication Exchange line is too long", "SASL response over the line buffer (RFC 4954 4, 6)")
 
 typedef enum smtpp_err {
 #define SMTPP_XX_ENUM(id, name, code, enh, text, reason) SMTPP_ERR_##name = id,
@@ -136,6 +145,11 @@ const char *smtpp_verb_name(int verb);
    proxies parse the path differently. */
 #define SMTPP_LENIENT_TRAILING_SP (1u << 4) /* ignore trailing SP before
    CRLF.  Risk: low; hides broken clients. */
+#define SMTPP_LENIENT_HELO_NAME   (1u << 5) /* HELO/EHLO take any printable
+   token without SP: "HELO [192.0.2.1]" (Python smtplib), "EHLO my_pc",
+   "EHLO host.example." (RFC 5321 4.1.1.1 allows a Domain, and for EHLO an
+   address literal, only).  Risk: the host sees an unvalidated name; never
+   use it for anything but logging. */
 
 typedef struct smtpp_config {
   const char *hostname;       /* our domain in 220/250/221; must be a valid
