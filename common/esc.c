@@ -75,6 +75,20 @@ size_t esc_json(char *dst, size_t cap, const void *src, size_t n,
   return esc_into(dst, cap, src, n, taken, 1);
 }
 
+void esc_json_put(FILE *f, const char *s) {
+  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
+  size_t n = s ? strlen(s) : 0;
+  fputc('"', f);
+  while (n > 0) {
+    size_t taken = 0;
+    (void)esc_json(buf, sizeof buf, s, n, &taken);
+    fputs(buf, f);
+    s += taken;
+    n -= taken;
+  }
+  fputc('"', f);
+}
+
 void bbuf_add_escaped(bbuf *b, const void *p, size_t n) {
   const unsigned char *s = p;
   for (size_t i = 0; i < n; i++) {

@@ -18,6 +18,7 @@
 #include "bbuf.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Worst case: one input octet becomes this many characters. */
 #define ESC_MAX_PER_OCTET 4
@@ -39,6 +40,8 @@ size_t esc_bytes(char *dst, size_t cap, const void *src, size_t n,
 #define ESC_JSON_MAX_PER_OCTET 6
 size_t esc_json(char *dst, size_t cap, const void *src, size_t n,
                 size_t *taken);
+/* Writes s (NULL: "") as a whole JSON string literal, quotes included. */
+void esc_json_put(FILE *f, const char *s);
 
 /* Appends the escaped form of p[0..n) to b. */
 void bbuf_add_escaped(bbuf *b, const void *p, size_t n);

@@ -84,9 +84,11 @@ static void params(bbuf *b, const smtpp_params *pr) {
   slice(b, "AUTH", pr->auth);
 }
 
-void evfmt_event(bbuf *b, const smtpp_event *ev) {
+void evfmt_event(bbuf *b, const smtpp_event *ev, unsigned opts) {
   char fl[96];
-  uint32_t flags = ev->flags & ~(uint32_t)SMTPP_EVF_INPUT_PENDING;
+  uint32_t flags = ev->flags;
+  if (!(opts & EVFMT_INPUT_PENDING))
+    flags &= ~(uint32_t)SMTPP_EVF_INPUT_PENDING;
 
   bbuf_addf(b, "%s", smtpp_event_name((int)ev->type));
   if (ev->verb)

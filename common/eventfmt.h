@@ -10,8 +10,9 @@
  *          with B:)
  * VERB     smtpp_verb_name(), when the event carries a verb
  * error=   smtpp_err_name(), when the event carries an error
- * flags=   group-end decidable last smtputf8 (evfmt_flags order); never
- *          input-pending, which depends on how the input was cut
+ * flags=   group-end decidable last smtputf8 (evfmt_flags order); not
+ *          input-pending, which depends on how the input was cut (only
+ *          with EVFMT_INPUT_PENDING, for traces)
  * fields, in this order, each only when present:
  *   arg= path= local= domain= initial=   "escaped" (esc.h); a present
  *                                        empty slice is ""
@@ -34,8 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Appends the line for ev (no LF). */
-void evfmt_event(bbuf *b, const smtpp_event *ev);
+#define EVFMT_INPUT_PENDING 1u /* also show input-pending (traces) */
+
+/* Appends the line for ev (no LF); opts: EVFMT_*. */
+void evfmt_event(bbuf *b, const smtpp_event *ev, unsigned opts);
 
 /* Writes the SMTPP_EVF_* names of flags as "a,b" into buf ("-" if none;
  * unknown bits as 0xN). */

@@ -12,6 +12,6 @@
 void oracle_event_text(bbuf *o, const smtpp_event *ev) {
   if (ev->type == SMTPP_EV_BODY || ev->type == SMTPP_EV_NONE)
     return;
-  evfmt_event(o, ev);
+  evfmt_event(o, ev, 0);
   bbuf_addc(o, '\n');
 }

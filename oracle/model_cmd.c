@@ -228,7 +228,11 @@ static void auth(M *m, const uint8_t *a, size_t n) {
     ev.initial = m_slice(a + sp + 1, n - sp - 1);
   m_event(m, &ev);
   m->saved_state = m->state;
+  /* RFC 4954 4: without an initial response the default is the empty
+   * challenge, 334; the response then gets the refusal */
+  m->auth_empty_challenge = sp == n;
   m_decide(m, SMTPP_VERB_AUTH);
+  m->auth_empty_challenge = 0;
 }
 
 /* A line in an AUTH exchange (RFC 4954 4): "*" cancels (501), otherwise

@@ -58,6 +58,7 @@ typedef struct M {
   int verb;        /* of the line being judged (names its events) */
   int bdat_sit;    /* the 503 owed after a discarded chunk */
   int tls, authed;
+  int auth_empty_challenge; /* AUTH without initial response: default 334 */
   uint32_t nrcpt, nerrors;
   int mail_utf8, pend_utf8;
   int saved_state;

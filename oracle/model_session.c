@@ -391,6 +391,8 @@ static void resolve(M *m, int kind, const oracle_decision *d) {
     break;
   }
   code = d ? d->code : def ? def->code : kind == SMTPP_VERB_DATA ? 354 : 250;
+  if (!d && kind == SMTPP_VERB_AUTH && m->auth_empty_challenge)
+    code = allowed_get(ALLOWED_AUTH_CONTINUE)->code;
   const char *enh = d ? d->enh : NULL;
   const char *text = d ? d->text : NULL;
   char generic[8] = {(char)('0' + code / 100), '.', '0', '.', '0', '\0'};

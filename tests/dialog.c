@@ -171,7 +171,7 @@ static void log_event(run_ctx *c, const smtpp_event *ev) {
     c->have_body = 0;
   }
   size_t at = el->len;
-  evfmt_event(el, ev);
+  evfmt_event(el, ev, 0);
   bbuf_add(b, el->p + at, el->len - at);
   bbuf_addc(el, '\n');
   if (ev->type == SMTPP_EV_MESSAGE_END) {

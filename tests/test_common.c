@@ -2,6 +2,7 @@
  * test_common.c - the shared readers of common/ and the dialog checks that
  * use them, each shown to fail on the input it must refuse:
  *  - esc: every octet survives escape + decode; bad escapes are refused;
+ *    JSON strings;
  *  - replies: RFC 5321 4.2 reply lines vs smtpp's own form (RS_SMTPP),
  *    every violation kind, and any split of the stream reads the same;
  *  - dialogfile: E: and multi-line S: lines load, malformed ones do not;
@@ -54,6 +55,15 @@ static void test_escape_roundtrip(void **state) {
   assert_memory_equal(d.p, "\0~\"", 3);
   bbuf_free(&e);
   bbuf_free(&d);
+  /* JSON strings (RFC 8259 7) */
+  char *js = NULL;
+  size_t jl = 0;
+  FILE *f = open_memstream(&js, &jl);
+  assert_non_null(f);
+  esc_json_put(f, "a\"b\\c\r\x7f");
+  fclose(f);
+  assert_string_equal(js, "\"a\\\"b\\\\c\\r\\u007f\"");
+  free(js);
 }
 
 static void test_bbuf_edit(void **state) {

@@ -128,45 +128,12 @@ static void show(const char *tag, const uint8_t *p, size_t n) {
   }
 }
 
-static void show_slice(const char *name, smtpp_slice s) {
-  char esc[80 * ESC_MAX_PER_OCTET + 1];
-  if (s.p == NULL)
-    return;
-  size_t shown = s.len < 80 ? s.len : 80;
-  esc_bytes(esc, sizeof esc, s.p, shown, NULL);
-  printf(" %s=\"%s\"%s", name, esc, shown < s.len ? "..." : "");
-}
-
+/* The E: line of the dialog files (common/eventfmt.h), with the state. */
 static void show_event(const smtpp_event *ev, int state) {
-  char flags[96];
-  evfmt_flags(ev->flags, flags, sizeof flags);
-  printf("E: %s verb=%s error=%s flags=%s state=%s",
-         names_event_type((int)ev->type), smtpp_verb_name(ev->verb),
-         smtpp_err_name(ev->error), flags, smtpp_state_name(state));
-  switch (ev->type) {
-  case SMTPP_EV_COMMAND:
-    show_slice("arg", ev->arg);
-    show_slice("path", ev->path);
-    show_slice("initial", ev->initial);
-    if (ev->verb == SMTPP_VERB_BDAT)
-      printf(" chunk=%llu", (unsigned long long)ev->chunk_size);
-    if ((ev->verb == SMTPP_VERB_MAIL || ev->verb == SMTPP_VERB_RCPT) &&
-        ev->params.has_size)
-      printf(" SIZE=%llu", (unsigned long long)ev->params.size);
-    break;
-  case SMTPP_EV_BODY:
-    printf(" len=%zu", ev->arg.len);
-    break;
-  case SMTPP_EV_MESSAGE_END:
-    printf(" size=%llu", (unsigned long long)ev->message_size);
-    break;
-  case SMTPP_EV_AUTH_RESPONSE:
-    show_slice("arg", ev->arg);
-    break;
-  default:
-    break;
-  }
-  putchar('\n');
+  bbuf line = {0};
+  evfmt_event(&line, ev, EVFMT_INPUT_PENDING);
+  printf("E: %s state=%s\n", bbuf_str(&line), smtpp_state_name(state));
+  bbuf_free(&line);
 }
 
 static void drain(smtpp_session *s) {

@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@
 /* Maildir convention: tmp files untouched this long belong to a writer
  * that died (https://cr.yp.to/proto/maildir.html: "36 hours"). */
 #define TMP_STALE_SEC (36 * 3600)
+/* Empty temporary files the writer keeps ready for new messages. */
+#define SPARE_MAX 128
 
 /* One staging buffer per thread (the event loop, the writer). */
 typedef struct stage {
@@ -35,9 +39,21 @@ static struct {
   int new_dir;  /* Maildir: DIR/new */
   char host[64];          /* Maildir: sanitized hostname */
   char mbox_dir[4096];    /* mbox: directory of the file */
-  uint64_t seq;
+  _Atomic uint64_t seq;   /* both threads make files */
+  _Atomic uint32_t gen;   /* bumped each time the Maildir is reopened */
   stage loop, writer;
 } D = {.tmp_dir = -1, .new_dir = -1};
+
+/* Files between the threads. */
+static struct {
+  pthread_mutex_t mu;
+  deliver_file spare[SPARE_MAX]; /* ready for new messages */
+  uint32_t nspare;
+  int create_failed;             /* stop refilling until the loop asks */
+  deliver_file *gone;            /* dropped: to be removed */
+  uint32_t gone_head, gone_len, gone_cap;
+  void (*wake)(void);
+} F = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int write_all(int fd, const void *buf, size_t n) {
   const unsigned char *p = buf;
@@ -141,6 +157,17 @@ static void maildir_clean_tmp(void) {
 
 int deliver_setup(const deliver_cfg *cfg) {
   D.cfg = *cfg;
+  if (cfg->kind != DELIVER_DISCARD) {
+    /* Each session drops at most one file per command it sends; twice the
+     * sessions plus the ready files is plenty, and a full queue only means
+     * the loop removes the file itself. */
+    F.gone_cap = 2 * (cfg->max_conn ? cfg->max_conn : 1) + SPARE_MAX;
+    F.gone = calloc(F.gone_cap, sizeof *F.gone);
+    if (!F.gone) {
+      fprintf(stderr, "smtpp serve: out of memory\n");
+      return -1;
+    }
+  }
   if (cfg->kind == DELIVER_MAILDIR) {
     if (maildir_open(0) < 0)
       return -1;
@@ -181,7 +208,20 @@ int deliver_setup(const deliver_cfg *cfg) {
   return 0;
 }
 
+static void remove_file(const deliver_file *f);
+
+/* After the writer stopped: removes what is left in the queues. */
 void deliver_teardown(void) {
+  F.wake = NULL;
+  while (F.gone_len > 0) {
+    remove_file(&F.gone[F.gone_head]);
+    F.gone_head = (F.gone_head + 1) % F.gone_cap;
+    F.gone_len--;
+  }
+  while (F.nspare > 0)
+    remove_file(&F.spare[--F.nspare]);
+  free(F.gone);
+  F.gone = NULL;
   if (D.tmp_dir >= 0)
     close(D.tmp_dir);
   if (D.new_dir >= 0)
@@ -189,16 +229,16 @@ void deliver_teardown(void) {
   D.tmp_dir = D.new_dir = -1;
 }
 
-static void maildir_name(const deliver_msg *m, char *buf, size_t cap) {
-  snprintf(buf, cap, "%lld.M%lldP%ldQ%llu.%s", (long long)m->sec,
-           (long long)m->usec, (long)getpid(), (unsigned long long)m->seq,
+static void maildir_name(const deliver_file *f, char *buf, size_t cap) {
+  snprintf(buf, cap, "%lld.M%lldP%ldQ%llu.%s", (long long)f->sec,
+           (long long)f->usec, (long)getpid(), (unsigned long long)f->seq,
            D.host);
 }
 
 void deliver_file_name(const deliver_msg *m, char *buf, size_t cap) {
   char name[DELIVER_NAME_MAX];
   if (D.cfg.kind == DELIVER_MAILDIR) {
-    maildir_name(m, name, sizeof name);
+    maildir_name(&m->f, name, sizeof name);
     snprintf(buf, cap, "new/%s", name);
   } else if (D.cfg.kind == DELIVER_MBOX) {
     snprintf(buf, cap, "%s", D.cfg.path);
@@ -249,33 +289,165 @@ static void put_gts(stage *g, uint64_t n) {
     put1(g, '>');
 }
 
-/* Ends a write on the loop's stage: counts what reached the file. */
+/* Ends a write on the loop's stage. */
 static void loop_done(deliver_msg *m) {
-  size_t n = D.loop.len;
   stage_flush(&D.loop);
-  if (D.loop.err) {
+  if (D.loop.err)
     m->failed = 1;
-    return;
-  }
-  m->stored += n;
-  if (m->stored > m->hwm)
-    m->hwm = m->stored;
 }
 
 /* ---- message ---- */
 
-/* Removes the temporary file of a message that will not be delivered. */
-static void drop_file(deliver_msg *m) {
-  char name[DELIVER_NAME_MAX];
-  if (!m->open)
-    return;
-  close(m->fd);
+/* ---- temporary files ---- */
+
+static int maildir_reopen(void) {
+  if (maildir_open(1) < 0)
+    return -1;
+  atomic_fetch_add(&D.gen, 1); /* ready files are in the old tmp/ */
+  return 0;
+}
+
+/* Makes a temporary file (either thread).  Returns 0, or -1 (errno). */
+static int create_file(deliver_file *f) {
+  f->gen = atomic_load(&D.gen);
+  f->seq = atomic_fetch_add(&D.seq, 1) + 1; /* also the Received id */
   if (D.cfg.kind == DELIVER_MAILDIR) {
-    maildir_name(m, name, sizeof name);
+    char name[DELIVER_NAME_MAX];
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    f->sec = tv.tv_sec;
+    f->usec = tv.tv_usec;
+    maildir_name(f, name, sizeof name);
+    f->fd = openat(D.tmp_dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                   0600);
+    /* The Maildir was deleted (and maybe created again): reopen it. */
+    if (f->fd < 0 && errno == ENOENT && maildir_reopen() == 0) {
+      f->gen = atomic_load(&D.gen);
+      f->fd = openat(D.tmp_dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                     0600);
+    }
+    return f->fd < 0 ? -1 : 0;
+  }
+  char tmpl[4200];
+  snprintf(tmpl, sizeof tmpl, "%s/.smtpp-tmp-XXXXXX", D.mbox_dir);
+  f->fd = mkostemp(tmpl, O_CLOEXEC);
+  if (f->fd >= 0)
+    unlink(tmpl);
+  return f->fd < 0 ? -1 : 0;
+}
+
+static void remove_file(const deliver_file *f) {
+  char name[DELIVER_NAME_MAX];
+  close(f->fd);
+  if (D.cfg.kind == DELIVER_MAILDIR) {
+    maildir_name(f, name, sizeof name);
     unlinkat(D.tmp_dir, name, 0);
   }
+}
+
+static void wake_writer(void) {
+  if (F.wake)
+    F.wake();
+}
+
+/* Loop: a ready file, or one made here if the writer is behind. */
+static int take_file(deliver_file *f) {
+  uint32_t gen = atomic_load(&D.gen);
+  int got = 0, stale = 0;
+  pthread_mutex_lock(&F.mu);
+  while (!got && F.nspare > 0) {
+    deliver_file s = F.spare[--F.nspare];
+    if (s.gen == gen) {
+      *f = s;
+      got = 1;
+    } else if (F.gone_len < F.gone_cap) { /* in a deleted tmp/ */
+      F.gone[(F.gone_head + F.gone_len++) % F.gone_cap] = s;
+      stale = 1;
+    } else {
+      close(s.fd);
+    }
+  }
+  int low = F.nspare < SPARE_MAX / 2;
+  if (low)
+    F.create_failed = 0;
+  pthread_mutex_unlock(&F.mu);
+  if (low || stale)
+    wake_writer();
+  return got ? 0 : create_file(f);
+}
+
+/* Loop: hands a dropped file to the writer to remove. */
+static void discard_file(const deliver_file *f) {
+  int queued = 0;
+  pthread_mutex_lock(&F.mu);
+  if (F.gone && F.gone_len < F.gone_cap) {
+    F.gone[(F.gone_head + F.gone_len++) % F.gone_cap] = *f;
+    queued = 1;
+  }
+  pthread_mutex_unlock(&F.mu);
+  if (queued)
+    wake_writer();
+  else
+    remove_file(f); /* queue full (or no writer): here */
+}
+
+void deliver_set_wake(void (*wake)(void)) { F.wake = wake; }
+
+int deliver_writer_has_work(void) {
+  pthread_mutex_lock(&F.mu);
+  int r = F.gone_len > 0 || (F.nspare < SPARE_MAX / 2 && !F.create_failed);
+  pthread_mutex_unlock(&F.mu);
+  return r;
+}
+
+void deliver_writer_work(void) {
+  if (D.cfg.kind == DELIVER_DISCARD)
+    return;
+  for (;;) {
+    deliver_file f;
+    pthread_mutex_lock(&F.mu);
+    int have = F.gone_len > 0;
+    if (have) {
+      f = F.gone[F.gone_head];
+      F.gone_head = (F.gone_head + 1) % F.gone_cap;
+      F.gone_len--;
+    }
+    pthread_mutex_unlock(&F.mu);
+    if (!have)
+      break;
+    remove_file(&f);
+  }
+  for (;;) {
+    deliver_file f;
+    pthread_mutex_lock(&F.mu);
+    int full = F.nspare >= SPARE_MAX;
+    pthread_mutex_unlock(&F.mu);
+    if (full)
+      break;
+    if (create_file(&f) < 0) {
+      pthread_mutex_lock(&F.mu);
+      F.create_failed = 1;
+      pthread_mutex_unlock(&F.mu);
+      break;
+    }
+    pthread_mutex_lock(&F.mu);
+    int kept = F.nspare < SPARE_MAX;
+    if (kept)
+      F.spare[F.nspare++] = f;
+    pthread_mutex_unlock(&F.mu);
+    if (!kept)
+      remove_file(&f);
+  }
+}
+
+/* ---- message ---- */
+
+/* Drops the temporary file of a message that will not be delivered. */
+static void drop_file(deliver_msg *m) {
+  if (!m->open)
+    return;
+  discard_file(&m->f);
   m->open = 0;
-  m->stored = 0;
 }
 
 void deliver_abort(deliver_msg *m) {
@@ -287,32 +459,6 @@ void deliver_abort(deliver_msg *m) {
   m->stamped = 0;
 }
 
-static int open_tmp(deliver_msg *m) {
-  char name[DELIVER_NAME_MAX];
-
-  if (D.cfg.kind == DELIVER_MAILDIR) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    m->sec = tv.tv_sec;
-    m->usec = tv.tv_usec;
-    m->seq = ++D.seq;
-    maildir_name(m, name, sizeof name);
-    int fd = openat(D.tmp_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                    0600);
-    /* The Maildir was deleted (and maybe created again): reopen it. */
-    if (fd < 0 && errno == ENOENT && maildir_open(1) == 0)
-      fd = openat(D.tmp_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  0600);
-    return fd;
-  }
-  char tmpl[4200];
-  snprintf(tmpl, sizeof tmpl, "%s/.smtpp-tmp-XXXXXX", D.mbox_dir);
-  int fd = mkostemp(tmpl, O_CLOEXEC);
-  if (fd >= 0)
-    unlink(tmpl);
-  return fd;
-}
-
 int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
   deliver_abort(m);
   m->pending_cr = 0;
@@ -321,24 +467,20 @@ int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
   m->from_k = 0;
   m->gt = 0;
   m->body_octets = 0;
-  m->stored = 0;
-  m->hwm = 0;
   if (len > sizeof m->sender)
     len = sizeof m->sender;
   memcpy(m->sender, sender, len);
   m->sender_len = (uint16_t)len;
   if (D.cfg.kind == DELIVER_DISCARD)
     return 0;
-  int fd = open_tmp(m);
-  if (fd < 0) {
+  if (take_file(&m->f) < 0) {
     fprintf(stderr, "smtpp serve: delivery: cannot create a temporary "
                     "file: %s\n", strerror(errno));
     m->failed = 1;
     return -1;
   }
-  m->fd = fd;
   m->open = 1;
-  stage_begin(&D.loop, fd);
+  stage_begin(&D.loop, m->f.fd);
   put(&D.loop, "Return-Path: <", 14);
   put(&D.loop, sender, len);
   put(&D.loop, ">\n", 2);
@@ -353,7 +495,7 @@ static int storing(const deliver_msg *m) {
 void deliver_rcpt(deliver_msg *m, const void *path, size_t len) {
   if (!storing(m))
     return;
-  stage_begin(&D.loop, m->fd);
+  stage_begin(&D.loop, m->f.fd);
   put(&D.loop, "Delivered-To: ", 14);
   put(&D.loop, path, len);
   put1(&D.loop, '\n');
@@ -404,7 +546,7 @@ void deliver_received(deliver_msg *m, const deliver_stamp *st) {
     return;
   m->stamped = 1;
   stage *g = &D.loop;
-  stage_begin(g, m->fd);
+  stage_begin(g, m->f.fd);
   put(g, "Received: from ", 15);
   put_helo(g, st->helo, st->helo_len);
   put(g, " ([", 3);
@@ -416,7 +558,7 @@ void deliver_received(deliver_msg *m, const deliver_stamp *st) {
   put(g, " (smtpp) with ", 14);
   put(g, st->esmtp ? "ESMTP" : "SMTP", st->esmtp ? 5 : 4);
   int n = snprintf(id, sizeof id, " id %llxC%u",
-                   (unsigned long long)(m->seq ? m->seq : (uint64_t)m->sec),
+                   (unsigned long long)m->f.seq,
                    st->conn_id);
   put(g, id, n > 0 ? (size_t)n : 0);
   if (st->rcpt) {
@@ -492,7 +634,7 @@ void deliver_body(deliver_msg *m, const void *p, size_t n) {
     m->oversize = 1;
     return;
   }
-  stage_begin(&D.loop, m->fd);
+  stage_begin(&D.loop, m->f.fd);
   body(&D.loop, m, p, n);
   loop_done(m);
 }
@@ -517,7 +659,7 @@ int deliver_end(deliver_msg *m) {
   if (D.cfg.kind == DELIVER_DISCARD)
     return 0;
   if (storing(m)) {
-    stage_begin(&D.loop, m->fd);
+    stage_begin(&D.loop, m->f.fd);
     end_body(&D.loop, m);
     loop_done(m);
   }
@@ -539,7 +681,7 @@ static int mbox_append(deliver_msg *m) {
   size_t n = 0;
   int fd, ok = 0;
 
-  if (lseek(m->fd, 0, SEEK_SET) < 0)
+  if (lseek(m->f.fd, 0, SEEK_SET) < 0)
     return -1;
   fd = open(D.cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -571,7 +713,7 @@ static int mbox_append(deliver_msg *m) {
   for (;;) {
     if (g->len == STAGE_MAX)
       stage_flush(g);
-    ssize_t r = read(m->fd, g->buf + g->len, STAGE_MAX - g->len);
+    ssize_t r = read(m->f.fd, g->buf + g->len, STAGE_MAX - g->len);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
@@ -596,29 +738,78 @@ static int mbox_append(deliver_msg *m) {
   return ok ? 0 : -1;
 }
 
+/* Writer: the message's tmp/ went away with the Maildir: writes its
+ * octets again into a new file of the current tmp/. */
+static int copy_to_new_file(deliver_msg *m) {
+  deliver_file f;
+  stage *g = &D.writer;
+  int ok = 1;
+  if (create_file(&f) < 0 || lseek(m->f.fd, 0, SEEK_SET) < 0)
+    return -1;
+  stage_begin(g, f.fd);
+  for (;;) {
+    ssize_t r = read(m->f.fd, g->buf, STAGE_MAX);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      ok = r == 0;
+      break;
+    }
+    g->len = (size_t)r;
+    stage_flush(g);
+    if (g->err) {
+      ok = 0;
+      break;
+    }
+  }
+  if (ok && !D.cfg.no_fsync && fsync(f.fd) < 0)
+    ok = 0;
+  if (!ok) {
+    remove_file(&f);
+    return -1;
+  }
+  close(m->f.fd);
+  m->f = f;
+  return 0;
+}
+
+/* Writer: tmp/NAME to new/NAME (Maildir "delivery"). */
+static int publish(deliver_msg *m) {
+  char name[DELIVER_NAME_MAX];
+  maildir_name(&m->f, name, sizeof name);
+  if (renameat(D.tmp_dir, name, D.new_dir, name) == 0)
+    return 0;
+  if (errno != ENOENT || maildir_reopen() < 0)
+    return -1;
+  if (renameat(D.tmp_dir, name, D.new_dir, name) == 0)
+    return 0; /* only new/ was gone */
+  if (errno != ENOENT || copy_to_new_file(m) < 0)
+    return -1;
+  maildir_name(&m->f, name, sizeof name);
+  return renameat(D.tmp_dir, name, D.new_dir, name);
+}
+
 int deliver_commit(deliver_msg *m) {
   char name[DELIVER_NAME_MAX];
   int ok = 1;
 
   if (D.cfg.kind == DELIVER_MAILDIR) {
-    maildir_name(m, name, sizeof name);
-    if (!D.cfg.no_fsync && fsync(m->fd) < 0)
+    if (!D.cfg.no_fsync && fsync(m->f.fd) < 0)
       ok = 0;
-    if (close(m->fd) < 0)
+    if (ok && publish(m) < 0)
       ok = 0;
-    if (ok && renameat(D.tmp_dir, name, D.new_dir, name) < 0) {
-      /* new/ was deleted: create it again and retry once (the file is
-       * still in the old tmp/ only if that survived). */
-      if (errno != ENOENT || maildir_open(1) < 0 ||
-          renameat(D.tmp_dir, name, D.new_dir, name) < 0)
-        ok = 0;
+    if (close(m->f.fd) < 0 && ok) {
+      deliver_unpublish(m);
+      ok = 0;
     }
-    if (!ok)
+    if (!ok) {
+      maildir_name(&m->f, name, sizeof name);
       unlinkat(D.tmp_dir, name, 0);
+    }
   } else {
     if (mbox_append(m) < 0)
       ok = 0;
-    close(m->fd);
+    close(m->f.fd);
   }
   if (!ok)
     fprintf(stderr, "smtpp serve: delivery failed: %s\n", strerror(errno));
@@ -644,6 +835,6 @@ void deliver_unpublish(deliver_msg *m) {
   if (D.cfg.kind != DELIVER_MAILDIR)
     return;
   /* The client gets 451 and sends it again: do not keep a second copy. */
-  maildir_name(m, name, sizeof name);
+  maildir_name(&m->f, name, sizeof name);
   unlinkat(D.new_dir, name, 0);
 }

@@ -34,9 +34,13 @@
  * recipient, the Received line, then the message; lines end in LF (CRLF
  * becomes LF; a bare CR is kept), as local delivery agents store them.
  *
- * Threads: everything but deliver_commit() and deliver_sync_dir() runs on
- * the event loop; those two run on the writer thread, on messages the loop
- * no longer touches (each thread has its own staging buffer).
+ * Threads: the event loop never creates, removes, renames or fsyncs a
+ * file when the writer thread keeps up: the writer keeps a few empty
+ * temporary files ready (deliver_writer_work()), removes dropped ones, and
+ * runs deliver_commit() and deliver_sync_dir() on messages the loop no
+ * longer touches.  The loop only write()s message octets to the page
+ * cache.  Each thread has its own staging buffer; the file queues are
+ * under one mutex.
  */
 #ifndef SMTPP_TOOLS_DELIVER_H
 #define SMTPP_TOOLS_DELIVER_H
@@ -51,14 +55,25 @@ typedef struct deliver_cfg {
   const char *path;    /* Maildir directory or mbox file */
   int no_fsync;        /* 1: skip fsync() (faster, not crash-safe) */
   uint64_t size_limit; /* body octets stored at most; 0 = no limit */
+  uint32_t max_conn;   /* sessions at once (sizes the removal queue) */
 } deliver_cfg;
 
 #define DELIVER_SENDER_MAX 256
 #define DELIVER_NAME_MAX 200
 
+/* A temporary file: made by the writer thread ahead of need (or by the
+ * loop when none is ready), given to one message, then published or
+ * handed back to the writer to be removed. */
+typedef struct deliver_file {
+  int fd;
+  uint32_t gen;         /* Maildir generation (bumped when it is reopened) */
+  uint64_t seq;         /* Maildir: delivery number in the name */
+  int64_t sec, usec;    /* Maildir: time in the name */
+} deliver_file;
+
 /* Per connection; all zero = idle. */
 typedef struct deliver_msg {
-  int fd;               /* temporary file, valid if open */
+  deliver_file f;       /* valid if open */
   uint8_t open;         /* a transaction is being stored */
   uint8_t failed;       /* a write failed: the end gets 451 */
   uint8_t oversize;     /* the body passed the SIZE limit: nothing stored */
@@ -72,11 +87,7 @@ typedef struct deliver_msg {
   uint16_t sender_len;
   uint32_t tag;         /* the host's connection slot */
   uint64_t gt;          /* '>' octets held while matching */
-  uint64_t seq;         /* Maildir: delivery number in the name */
-  int64_t sec, usec;    /* Maildir: time in the name */
   uint64_t body_octets; /* unstuffed body octets received */
-  uint64_t stored;      /* octets written to the file */
-  uint64_t hwm;         /* most octets the file ever held */
   char sender[DELIVER_SENDER_MAX];
 } deliver_msg;
 
@@ -120,6 +131,12 @@ int deliver_sync_dir(void);
 void deliver_unpublish(deliver_msg *m);
 /* Drops an unfinished message (not one in flight). */
 void deliver_abort(deliver_msg *m);
+/* Writer thread: removes dropped files and makes ready ones.  wake() is
+ * called (from the loop) when there is such work; it must not block. */
+void deliver_set_wake(void (*wake)(void));
+int deliver_writer_has_work(void);
+void deliver_writer_work(void);
+
 /* "new/NAME" for a Maildir message, the mbox path, or "" (discard). */
 void deliver_file_name(const deliver_msg *m, char *buf, size_t cap);
 

@@ -31,8 +31,6 @@ const cli_name names_lenient[] = {
     {NULL, 0},
 };
 
-const char *names_event_type(int type) { return smtpp_event_name(type); }
-
 const char *names_feed_result(int r) {
   switch (r) {
   case SMTPP_NEED_MORE: return "NEED_MORE";

@@ -346,29 +346,19 @@ static int open_target(const popts *o, pconn *c, char *err, size_t errlen) {
 /* ------------------------------------------------------------------ */
 
 
-static void parse_ehlo(pserver *s, const pconn *c, const rs_reply *r,
-                       size_t end) {
+/* The keywords of the EHLO reply r (its lines after the first, read with
+ * common/replies.h). */
+static void parse_ehlo(pserver *s, const pconn *c, const rs_reply *r) {
   size_t pos = r->off;
-  int first = 1;
+  const unsigned char *l;
+  size_t body;
 
-  while (pos < end) {
-    const unsigned char *l = c->buf + pos;
-    const unsigned char *lf = memchr(l, '\n', end - pos);
-    size_t llen = lf ? (size_t)(lf - l) + 1 : end - pos;
-    size_t body = llen;
+  if (rs_reply_line(c->buf, r, &pos, &l, &body) < 0)
+    return; /* the first line names the server */
+  while (rs_reply_line(c->buf, r, &pos, &l, &body) == 0) {
     char kw[64];
     size_t k = 0;
-
-    while (body && (l[body - 1] == '\n' || l[body - 1] == '\r'))
-      body--;
-    pos += llen;
-    if (first) {
-      first = 0;
-      continue;
-    }
-    if (body < 5)
-      continue;
-    for (size_t i = 4; i < body && k + 1 < sizeof kw && l[i] != ' ' &&
+    for (size_t i = 0; i < body && k + 1 < sizeof kw && l[i] != ' ' &&
                        l[i] != '=';
          i++)
       kw[k++] = (char)toupper(l[i]);
@@ -383,7 +373,7 @@ static void parse_ehlo(pserver *s, const pconn *c, const rs_reply *r,
     s->ext |= smtpp_ext_bit(kw); /* 0 for keywords smtpp does not know */
     if (!strcmp(kw, "SIZE")) {
       uint64_t v = 0;
-      size_t i = 9; /* "250-SIZE " */
+      size_t i = 5; /* "SIZE " */
       int digits = 0;
       while (i < body && isdigit(l[i]) && v < UINT64_MAX / 10) {
         v = v * 10 + (uint64_t)(l[i++] - '0');
@@ -451,7 +441,7 @@ static int discover(const popts *o, pserver *s) {
     return -1;
   }
   if (sc.r[1].code == 250)
-    parse_ehlo(s, &c, &sc.r[1], sc.pos);
+    parse_ehlo(s, &c, &sc.r[1]);
   pconn_write(&c, "QUIT\r\n", 6, 0, pconn_now_ms() + o->timeout_ms);
   wait_replies(&c, &sc, 3, o->timeout_ms < 2000 ? o->timeout_ms : 2000,
                end);

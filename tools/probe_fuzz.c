@@ -1133,20 +1133,6 @@ static int mkdirs(const char *dir) {
   return 0;
 }
 
-static void json_str(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(f, "\\%c", ch);
-    else if (ch < 32 || ch > 126)
-      fprintf(f, "\\u%04x", ch);
-    else
-      fputc(ch, f);
-  }
-  fputc('"', f);
-}
-
 static int write_json(const char *path, const fctx *x, const finding *fd,
                       size_t nfd, uint64_t sessions, uint64_t agree,
                       const char *dict_from, size_t nseeds) {
@@ -1155,37 +1141,37 @@ static int write_json(const char *path, const fctx *x, const finding *fd,
   if (!f)
     return -1;
   fprintf(f, "{\n  \"server\": ");
-  json_str(f, x->srv->target);
+  esc_json_put(f, x->srv->target);
   fprintf(f, ",\n  \"ehlo\": ");
-  json_str(f, x->srv->keywords);
+  esc_json_put(f, x->srv->keywords);
   fprintf(f, ",\n  \"seed\": %llu,\n  \"sessions\": %llu,\n"
              "  \"agreed\": %llu,\n  \"seed_sessions\": %zu,\n"
              "  \"dictionary\": ",
           (unsigned long long)x->o->seed, (unsigned long long)sessions,
           (unsigned long long)agree, nseeds);
-  json_str(f, dict_from);
+  esc_json_put(f, dict_from);
   fprintf(f, ",\n  \"findings\": [");
   for (size_t i = 0; i < nfd; i++) {
     replay_cmd(x->o, fd[i].path, rc, sizeof rc);
     fprintf(f, "%s\n    {\"signature\": ", i ? "," : "");
-    json_str(f, fd[i].sig);
+    esc_json_put(f, fd[i].sig);
     fprintf(f, ", \"count\": %llu, \"first_session\": %llu, \"seed_file\": ",
             (unsigned long long)fd[i].count,
             (unsigned long long)fd[i].first_iter);
-    json_str(f, fd[i].seed_name);
+    esc_json_put(f, fd[i].seed_name);
     fprintf(f, ", \"octets\": %zu, \"minimized_octets\": %zu, "
                "\"reproduced\": %s, \"reproducer\": ",
             fd[i].orig_len, fd[i].min_len,
             fd[i].reproduced ? "true" : "false");
-    json_str(f, fd[i].path);
+    esc_json_put(f, fd[i].path);
     fprintf(f, ", \"raw\": ");
-    json_str(f, fd[i].bin);
+    esc_json_put(f, fd[i].bin);
     fprintf(f, ", \"smtpp_replies\": ");
-    json_str(f, fd[i].mcodes);
+    esc_json_put(f, fd[i].mcodes);
     fprintf(f, ", \"server_replies\": ");
-    json_str(f, fd[i].scodes);
+    esc_json_put(f, fd[i].scodes);
     fprintf(f, ", \"replay\": ");
-    json_str(f, rc);
+    esc_json_put(f, rc);
     fprintf(f, "}");
   }
   fprintf(f, "%s]\n}\n", nfd ? "\n  " : "");

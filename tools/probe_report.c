@@ -2,9 +2,9 @@
  * probe_report.c - the reports of `smtpp probe`: a text table with totals
  * per level and explained failures, JSON and JUnit XML.
  */
-#include "esc.h"
 #include "probe.h"
 
+#include "esc.h"
 #include "replycodes.h"
 
 #include <smtpp/smtpp.h>
@@ -105,21 +105,6 @@ void probe_report_text(FILE *out, const preport *rep, int verbose) {
           probe_must_failed(rep) ? "FAILED" : "all passed");
 }
 
-/* JSON string with every non-printable octet escaped (common/esc.h). */
-static void jstr(FILE *f, const char *s) {
-  char buf[64 * ESC_JSON_MAX_PER_OCTET + 1];
-  size_t n = s ? strlen(s) : 0;
-  fputc('"', f);
-  while (n > 0) {
-    size_t taken = 0;
-    (void)esc_json(buf, sizeof buf, s, n, &taken);
-    fputs(buf, f);
-    s += taken;
-    n -= taken;
-  }
-  fputc('"', f);
-}
-
 int probe_report_json(const char *path, const preport *rep) {
   FILE *f = fopen(path, "w");
   int tot[NLEVELS][3];
@@ -129,39 +114,39 @@ int probe_report_json(const char *path, const preport *rep) {
   memset(tot, 0, sizeof tot);
   fprintf(f, "{\n  \"tool\": \"smtpp probe %s\",\n  \"server\": {\"target\": ",
           SMTPP_VERSION_STRING);
-  jstr(f, rep->srv->target);
+  esc_json_put(f, rep->srv->target);
   fprintf(f, ", \"greeting\": ");
-  jstr(f, rep->srv->greeting);
+  esc_json_put(f, rep->srv->greeting);
   fprintf(f, ", \"ehlo\": ");
-  jstr(f, rep->srv->keywords);
+  esc_json_put(f, rep->srv->keywords);
   fprintf(f, ", \"size\": %llu},\n  \"cases\": [\n",
           (unsigned long long)rep->srv->size);
   for (size_t i = 0; i < rep->n; i++) {
     const presult *r = &rep->r[i];
     tot[level_index(r->c->level)][r->status]++;
     fprintf(f, "    {\"case\": ");
-    jstr(f, r->c->name);
+    esc_json_put(f, r->c->name);
     fprintf(f, ", \"title\": ");
-    jstr(f, r->c->title);
+    esc_json_put(f, r->c->title);
     fprintf(f, ", \"rfc\": ");
-    jstr(f, r->c->rfc);
+    esc_json_put(f, r->c->rfc);
     fprintf(f, ", \"level\": ");
-    jstr(f, r->c->level);
+    esc_json_put(f, r->c->level);
     fprintf(f, ", \"mode\": \"%s\", \"result\": \"%s\", \"verdict\": ",
             probe_mode_names[r->mode],
             r->status == PR_PASS ? "pass"
                                  : r->status == PR_FAIL ? "fail" : "skip");
-    jstr(f, r->verdict);
+    esc_json_put(f, r->verdict);
     fprintf(f, ", \"property\": ");
-    jstr(f, r->prop ? r->prop : "");
+    esc_json_put(f, r->prop ? r->prop : "");
     fprintf(f, ", \"expected\": ");
-    jstr(f, r->exp_all ? r->exp_all : "");
+    esc_json_put(f, r->exp_all ? r->exp_all : "");
     fprintf(f, ", \"got\": ");
-    jstr(f, r->got_all ? r->got_all : "");
+    esc_json_put(f, r->got_all ? r->got_all : "");
     fprintf(f, ", \"detail\": ");
-    jstr(f, r->detail);
+    esc_json_put(f, r->detail);
     fprintf(f, ", \"hint\": ");
-    jstr(f, r->hint);
+    esc_json_put(f, r->hint);
     fprintf(f, ", \"ms\": %ld}%s\n", r->ms, i + 1 < rep->n ? "," : "");
   }
   fprintf(f, "  ],\n  \"totals\": {");

@@ -1059,6 +1059,7 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
   memset(&dc, 0, sizeof dc);
   dc.no_fsync = a->no_fsync;
   dc.size_limit = sv->size_limit;
+  dc.max_conn = a->max_conn;
   if (a->maildir) {
     dc.kind = DELIVER_MAILDIR;
     dc.path = a->maildir;

@@ -2,6 +2,7 @@
  * smtpp.c - main() of the smtpp tool: finds the subcommand and runs it.
  *
  *   smtpp serve --stdio [OPTIONS]   one SMTP session on stdin/stdout
+ *   smtpp serve --listen ADDR:PORT  a TCP sink (Maildir/mbox delivery, log)
  *   smtpp help [COMMAND]            help
  *   smtpp --version                 versions of the tool and libsmtpp
  */
@@ -18,7 +19,7 @@ static void cmd_help_usage(FILE *out);
 
 /* The subcommands.  One row each; see commands.h. */
 static const tool_command commands[] = {
-    {"serve", "run one SMTP session on stdin/stdout (accept and discard)",
+    {"serve", "SMTP server: one session on stdio, or a TCP sink (--listen)",
      cmd_serve, cmd_serve_usage},
     {"probe", "hold another SMTP server to the dialog suite and properties",
      cmd_probe, cmd_probe_usage},

@@ -4,14 +4,16 @@
  * from the client is escaped (common/esc.h); no raw control byte is printed.
  *
  *   C: "EHLO a.example\r\n"
- *   E: COMMAND state=CMD_AFTER_HELO verb=EHLO error=OK flags=group-end,decidable arg="a.example"
+ *   E: COMMAND EHLO flags=group-end,decidable arg="a.example" state=cmd_before_helo
  *   S: "250-localhost\r\n"
  *
- * A line longer than TRACE_LINE_MAX octets is printed in pieces; the
- * pieces after the first are tagged "C+" / "S+".  The state in an E: line
- * is the one smtpp_feed() left: for a decidable event that is before the
- * (default) decision is applied, so an accepted EHLO still shows
- * cmd_before_helo.
+ * An E: line is the dialog files' E: line (common/eventfmt.h) plus the
+ * input-pending flag and the state; without those two it can be pasted
+ * into a dialog.  A client or server line longer than TRACE_LINE_MAX
+ * octets is printed in pieces; the pieces after the first are tagged
+ * "C+" / "S+".  The state in an E: line is the one smtpp_feed() left: for a
+ * decidable event that is before the (default) decision is applied, so an
+ * accepted EHLO still shows cmd_before_helo.
  */
 #ifndef SMTPP_TOOLS_TRACE_H
 #define SMTPP_TOOLS_TRACE_H

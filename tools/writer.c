@@ -42,16 +42,27 @@ static deliver_msg *ring_pop(ring *r) {
   return m;
 }
 
+/* Called by deliver.c on the loop when files wait to be made or
+ * removed. */
+static void wake(void) {
+  pthread_mutex_lock(&W.mu);
+  pthread_cond_signal(&W.cv);
+  pthread_mutex_unlock(&W.mu);
+}
+
 static void *writer_main(void *arg) {
   (void)arg;
   for (;;) {
     uint32_t n = 0;
     pthread_mutex_lock(&W.mu);
-    while (W.todo.len == 0 && !W.quit)
+    while (W.todo.len == 0 && !W.quit && !deliver_writer_has_work())
       pthread_cond_wait(&W.cv, &W.mu);
-    if (W.todo.len == 0) { /* quit, nothing left */
+    if (W.todo.len == 0) {
       pthread_mutex_unlock(&W.mu);
-      return NULL;
+      if (W.quit)
+        return NULL;
+      deliver_writer_work(); /* make ready files, remove dropped ones */
+      continue;
     }
     while (W.todo.len > 0)
       W.batch[n++] = ring_pop(&W.todo);
@@ -77,6 +88,7 @@ static void *writer_main(void *arg) {
     uint64_t one = 1;
     while (write(W.efd, &one, sizeof one) < 0 && errno == EINTR)
       ;
+    deliver_writer_work();
   }
 }
 
@@ -94,6 +106,7 @@ int writer_start(uint32_t max_conn) {
     fprintf(stderr, "smtpp serve: eventfd: %s\n", strerror(errno));
     return -1;
   }
+  deliver_set_wake(wake);
   int r = pthread_create(&W.th, NULL, writer_main, NULL);
   if (r != 0) {
     fprintf(stderr, "smtpp serve: cannot start the writer thread: %s\n",

@@ -14,6 +14,10 @@
  * under load one directory fsync covers many messages.  A failed directory
  * fsync fails (and unpublishes) every message of its batch.
  *
+ * Between batches it makes empty temporary files ahead of need and
+ * removes dropped ones (deliver_writer_work()), so the loop does not wait
+ * for the journal on a file creation or removal either.
+ *
  * The queue holds at most one message per connection (a parked session
  * sends nothing more), so it is a fixed ring of max_conn entries, allocated
  * once.

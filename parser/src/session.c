@@ -270,14 +270,16 @@ static void status_reply(smtpp_session *s) {
 
 /* ---- host decisions ---- */
 
-static int default_code(int kind) {
+static int default_code(const smtpp_session *s, int kind) {
   switch (kind) {
   case PEND_DATA:
     return 354;
   case PEND_VRFY:
     return 252; /* RFC 5321 3.5.3, 7.3: no 250 unless verified */
   case PEND_AUTH:
-    return 535; /* refusing is the only safe default */
+    /* Refusing is the only safe default, after the exchange: AUTH without
+     * an initial response gets the empty challenge first (RFC 4954 4). */
+    return s->pend_verb == SMTPP_VERB_AUTH ? 334 : 535;
   default:
     return 250;
   }
@@ -386,7 +388,7 @@ static void resolve(smtpp_session *s) {
   int kind = s->pending;
   if (kind == PEND_NONE)
     return;
-  int code = (s->dec_set & 1) ? s->dec_code : default_code(kind);
+  int code = (s->dec_set & 1) ? s->dec_code : default_code(s, kind);
   const char *enh = (s->dec_set & 1) && s->dec_enh[0] ? s->dec_enh : NULL;
   s->pending = PEND_NONE;
 
@@ -469,7 +471,9 @@ static void resolve(smtpp_session *s) {
   case PEND_AUTH:
     if (code == 334) {
       s->state = SMTPP_ST_AUTH_RESPONSE;
-      (void)smtpp_reply_line(s, 334, NULL, s->dec_text, s->dec_text_len, 0);
+      /* the host's challenge, or the empty one (RFC 4954 4) */
+      (void)smtpp_reply_line(s, 334, NULL, s->dec_text,
+                             (s->dec_set & 2) ? s->dec_text_len : 0, 0);
     } else {
       s->state = s->saved_state;
       if (code == 235) {
@@ -758,6 +762,7 @@ static void handle_auth_response(smtpp_session *s, const unsigned char *l,
     return;
   }
   s->state = SMTPP_ST_AUTH_RESPONSE;
+  s->pend_verb = SMTPP_VERB_NONE;
   if (ev) {
     ev->type = SMTPP_EV_AUTH_RESPONSE;
     ev->verb = SMTPP_VERB_AUTH;
@@ -1063,6 +1068,7 @@ static void handle_line(smtpp_session *s, const unsigned char *l, size_t len,
         ev->initial = slice(sp + 1, (size_t)(end - sp - 1));
     }
     s->saved_state = s->state;
+    s->pend_verb = sp ? SMTPP_VERB_NONE : SMTPP_VERB_AUTH;
     set_pending(s, PEND_AUTH, ev);
     break;
   }
