@@ -275,13 +275,19 @@ static int text_err(const M *m, const uint8_t *a, size_t n) {
 }
 
 /* VRFY/EXPN SP String [SP "SMTPUTF8"]: UTF-8 and the parameter when
- * SMTPUTF8 is offered in an EHLO session (RFC 6531 3.7.4). */
-static int vrfy_err(const M *m, const uint8_t *a, size_t n) {
+ * SMTPUTF8 is offered in an EHLO session (RFC 6531 3.7.4).  *sn: the
+ * string without the parameter; *utf8: the parameter was given. */
+static int vrfy_err(const M *m, const uint8_t *a, size_t n, size_t *sn, int *utf8) {
   int u = m->helo == 2 && (m->cfg->extensions & SMTPP_EXT_SMTPUTF8);
+  *sn = n;
+  *utf8 = 0;
   if (!u)
     return text_err(m, a, n);
-  if (n > 9 && m_ci_is(a + n - 9, 9, " SMTPUTF8"))
+  if (n > 9 && m_ci_is(a + n - 9, 9, " SMTPUTF8")) {
     n -= 9;
+    *sn = n;
+    *utf8 = 1;
+  }
   for (size_t i = 0; i < n;) {
     size_t k = a[i] >= 32 && a[i] <= 126 ? 1 : a[i] >= 0x80 ? model_utf8(a + i, n - i) : 0;
     if (k == 0 && a[i] >= 0x80 && (m->cfg->lenient & SMTPP_LENIENT_8BIT))
@@ -460,16 +466,19 @@ void m_command(M *m, const uint8_t *l, size_t n, int too_long) {
       help(m, a, an);
     break;
   case SMTPP_VERB_VRFY:
-  case SMTPP_VERB_EXPN:
-    if ((err = vrfy_err(m, a, an)) != 0) {
+  case SMTPP_VERB_EXPN: {
+    size_t sn;
+    int u8;
+    if ((err = vrfy_err(m, a, an, &sn, &u8)) != 0) {
       fail(m, err, verb, 0, 0);
     } else {
-      smtpp_event ev = command_event(verb, a, an);
-      ev.flags |= SMTPP_EVF_DECIDABLE;
+      smtpp_event ev = command_event(verb, a, sn);
+      ev.flags |= SMTPP_EVF_DECIDABLE | (u8 ? SMTPP_EVF_SMTPUTF8 : 0);
       m_event(m, &ev);
       m_decide(m, verb);
     }
     break;
+  }
   case SMTPP_VERB_QUIT: {
     smtpp_event ev = command_event(verb, a, an);
     ev.type = SMTPP_EV_CLOSE;
