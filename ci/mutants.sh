@@ -58,7 +58,8 @@ for line in open(path):
         cur = [mid, c, f, ""]
         out.append(cur)
     elif line.startswith("= ") and cur:
-        cur[3] = line[2:].strip()
+        why = line[2:].strip()
+        cur[3] = why[len("equivalent:"):].strip() if why.startswith("equivalent:") else why
 for m in out:
     if (not only or m[0] in only) and (not cat or m[1] == cat):
         print("\t".join(m))
