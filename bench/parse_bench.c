@@ -191,7 +191,9 @@ static int parse(const smtpp_config *cfg, const buf *b, check *c) {
         break;
       if (r == SMTPP_EVENT) {
         c->events++;
-        continue; /* no decision: the default accepts */
+        if (ev.flags & SMTPP_EVF_DECIDABLE)
+          (void)smtpp_decide_default(&sess); /* no policy: the defaults */
+        continue;
       }
       if (r == SMTPP_WANT_WRITE) {
         drain(&sess, c);

@@ -4,6 +4,8 @@
 # Build trees (gitignored, under the repo):
 #   build-fuzz        clang-14, libFuzzer + ASan/UBSan: fuzz_<t>, replay_fuzz_<t>
 #                     (the reproducer binary), smtpp (smtpp check)
+#   build-fuzz-plain  clang-14, libFuzzer, no sanitizer: fuzz_<t> (the fast
+#                     workers of a campaign)
 #   build-afl         afl-clang-fast, no sanitizer: afl_fuzz_<t>
 #   build-afl-asan    afl-clang-fast, ASan+UBSan: afl_fuzz_<t>
 #   build-afl-cmplog  afl-clang-fast with AFL_LLVM_CMPLOG=1: afl_fuzz_<t>
@@ -42,6 +44,20 @@ build_fuzz() {
     { tail -n 40 "$b/ci-build.log" >&2; return 1; }
 }
 
+# build_fuzz_plain TARGET...: build-fuzz-plain (libFuzzer, no sanitizer)
+build_fuzz_plain() {
+  local b; b="$(build_prefix)-fuzz-plain"
+  mkdir -p "$b"
+  if [ ! -f "$b/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$b" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPP_FUZZ=ON -DSMTPP_SANITIZE=OFF \
+      -DSMTPP_TESTS=OFF >"$b/ci-configure.log" 2>&1 ||
+      { cat "$b/ci-configure.log" >&2; return 1; }
+  fi
+  cmake --build "$b" --target "$@" >"$b/ci-build.log" 2>&1 ||
+    { tail -n 40 "$b/ci-build.log" >&2; return 1; }
+}
+
 # build_afl KIND TARGET: KIND plain | asan | cmplog
 build_afl() {
   local kind="$1" t="$2" b env=() opts=()
@@ -65,6 +81,7 @@ build_afl() {
 
 replay_bin() { echo "$(build_prefix)-fuzz/fuzz/replay_$1"; }
 fuzz_bin() { echo "$(build_prefix)-fuzz/fuzz/$1"; }
+fuzz_plain_bin() { echo "$(build_prefix)-fuzz-plain/fuzz/$1"; }
 smtpp_bin() { echo "$(build_prefix)-fuzz/tools/smtpp"; }
 
 # replay_report TARGET FILE OUTFILE: replays FILE with the ASan replay

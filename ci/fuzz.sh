@@ -15,13 +15,20 @@
 #                   (or the one given with --out): its corpus, queue, findings
 #   --out DIR       campaign directory (default out/fuzz/<engine>-<layer>-<date>)
 #   --interval SEC  seconds between progress lines (default 10)
+#   --all-sanitized every worker runs the ASan+UBSan build (default: one
+#                   does, the others run a plain build: the field's shape)
 #   --no-install    do not touch apt; fail if a package is missing
 #   -h, --help      this help
 #
-# libFuzzer: fuzz_<target> (ASan+UBSan) with -jobs/-workers=N, logs
-# <out>/logs/fuzz-*.log.  AFL++: -M main (plain build, CMPLOG via -c) and
-# -S asan (ASan+UBSan build), then -S secN plain builds up to N; AFL_NO_UI=1,
-# AFL_TRY_AFFINITY=1, dictionary fuzz/<target>.dict (= dict/smtp.dict).
+# One sanitized worker, the others plain, on one corpus: sanitizers cost
+# about half the speed and only some bugs need them (AFL++'s advice: one
+# sanitizer instance, the others plain; libFuzzer reloads the shared corpus
+# dir, -reload).  libFuzzer: fuzz_<target> (ASan+UBSan, build-fuzz) with
+# -jobs=20 -workers=1, logs in <out>/logs/asan/, and the plain build
+# (build-fuzz-plain) with -workers=N-1 in <out>/logs/plain/.  AFL++: -M main
+# (plain build, CMPLOG via -c), -S asan (ASan+UBSan build), then -S secN
+# plain builds up to N; AFL_NO_UI=1, AFL_TRY_AFFINITY=1, dictionary
+# fuzz/<target>.dict, or dict/smtp.dict for the layers without their own.
 # Findings are replayed with build-fuzz/fuzz/replay_fuzz_<target>,
 # deduplicated by oracle property id or the top 3 stack frames, minimized
 # (libFuzzer -minimize_crash=1 / afl-tmin) into <out>/findings/.
@@ -34,12 +41,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=ci/fuzz-lib.sh
 . "$ROOT/ci/fuzz-lib.sh"
 
-usage() { sed -n '2,31s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,37s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die_usage() { echo "ci/fuzz.sh: $*" >&2; echo "Try 'ci/fuzz.sh --help'." >&2; exit 2; }
 die() { echo "ci/fuzz.sh: $*" >&2; exit 1; }
 
 engine=libfuzzer target=session time_s=600 jobs="" corpus="" resume=0 out=""
-interval=10 install_flag=()
+interval=10 install_flag=() all_san=0
 need_val() { [ $# -ge 2 ] && [ -n "$2" ] || die_usage "$1 needs a value"; }
 while [ $# -gt 0 ]; do
   opt="$1"; val=""
@@ -57,6 +64,7 @@ while [ $# -gt 0 ]; do
     --interval) need_val "$@"; interval="$2"; shift ;;
     --resume) resume=1 ;;
     --no-install) install_flag=(--no-install) ;;
+    --all-sanitized) all_san=1 ;;
     *) die_usage "unknown option '$1'" ;;
   esac
   shift
@@ -97,6 +105,9 @@ bash "$ROOT/ci/test.sh" --deps-only --fuzz-deps "${install_flag[@]}" >&2 ||
 flog "build ($engine, $T)"
 build_fuzz "replay_$T" smtpp $([ "$engine" = libfuzzer ] && echo "$T") ||
   die "build of build-fuzz failed"
+if [ "$engine" = libfuzzer ] && [ "$jobs" -gt 1 ] && [ "$all_san" = 0 ]; then
+  build_fuzz_plain "$T" || die "build of build-fuzz-plain failed"
+fi
 if [ "$engine" = afl ]; then
   afl_plain="$(build_afl plain "$T")" || die "AFL++ build failed"
   afl_asan="$(build_afl asan "$T")" || die "AFL++ ASan build failed"
@@ -151,13 +162,22 @@ if [ "$engine" = libfuzzer ]; then
   mkdir -p "$out/corpus" "$out/artifacts"
   # -jobs > -workers: a job that found a crash ends and the next job starts
   # from the shared corpus, so the campaign goes on after a finding.
-  lf_args=(-jobs=$((jobs * 20)) -workers="$jobs" -max_total_time="$time_s"
+  lf_args=(-max_total_time="$time_s"
            -print_final_stats=1 -artifact_prefix="$out/artifacts/"
            -dict="$dict" -max_len="$max_len" -timeout=10 -rss_limit_mb=2560)
-  flog "libFuzzer: $(fuzz_bin "$T") ${lf_args[*]} $out/corpus $seeds"
-  (cd "$out/logs" && exec setsid "$(fuzz_bin "$T")" "${lf_args[@]}" "$out/corpus" "$seeds" \
-     >"$out/logs/master.log" 2>&1) &
-  pids+=("$!")
+  start_lf() { # name binary workers: one libFuzzer master, logs in logs/<name>
+    mkdir -p "$out/logs/$1"
+    flog "libFuzzer $1: $2 -jobs=$(($3 * 20)) -workers=$3 ${lf_args[*]} $out/corpus $seeds"
+    (cd "$out/logs/$1" && exec setsid "$2" -jobs=$(($3 * 20)) -workers="$3" "${lf_args[@]}" \
+       "$out/corpus" "$seeds" >"$out/logs/$1/master.log" 2>&1) &
+    pids+=("$!")
+  }
+  if [ "$jobs" -gt 1 ] && [ "$all_san" = 0 ]; then
+    start_lf asan "$(fuzz_bin "$T")" 1
+    start_lf plain "$(fuzz_plain_bin "$T")" $((jobs - 1))
+  else
+    start_lf asan "$(fuzz_bin "$T")" "$jobs"
+  fi
 else
   mkdir -p "$out/afl"
   afl_in="$seeds"
@@ -170,11 +190,12 @@ else
   for ((k = 0; k < jobs; k++)); do
     if [ "$k" = 0 ]; then
       name=main; bin="$afl_plain"; role=(-M main -c "$afl_cmplog")
-      [ "$jobs" = 1 ] && bin="$afl_asan"
+      [ "$jobs" = 1 ] || [ "$all_san" = 1 ] && bin="$afl_asan"
     elif [ "$k" = 1 ]; then
       name=asan; bin="$afl_asan"; role=(-S asan)
     else
       name="sec$k"; bin="$afl_plain"; role=(-S "sec$k")
+      [ "$all_san" = 1 ] && bin="$afl_asan"
     fi
     flog "AFL++ $name: afl-fuzz ${common[*]} ${role[*]} -- $bin"
     start_bg env "ASAN_OPTIONS=$AFL_ASAN_OPTIONS" "UBSAN_OPTIONS=$AFL_UBSAN_OPTIONS" afl-fuzz "${common[@]}" "${role[@]}" -- "$bin" >"$out/logs/afl-$name.log" 2>&1
@@ -211,7 +232,7 @@ count_findings() {
 sample() {  # prints: execs exec_per_s cov ft corpus findings
   local execs=0 eps=0 cov=0 ft=0 corp=0 f
   if [ "$engine" = libfuzzer ]; then
-    for f in "$out"/logs/fuzz-*.log; do
+    for f in "$out"/logs/*/fuzz-*.log; do
       [ -f "$f" ] || continue
       # last status line: "#123456 pulse  cov: 812 ft: 2911 corp: 301/20Kb ... exec/s: 4521 rss: ..."
       read -r e c t s < <(grep -a -E '^#[0-9]+' "$f" | tail -n 1 |
@@ -286,7 +307,7 @@ wait 2>/dev/null
 read -r execs _ <<<"$(sample)"
 if [ "${execs:-0}" = 0 ] && all_dead && [ "$interrupted" = 0 ] && [ "$elapsed" -lt "$time_s" ]; then
   echo "ci/fuzz.sh: the fuzzers stopped without running; their logs:" >&2
-  for f in "$out"/logs/afl-*.log "$out"/logs/master.log "$out"/logs/fuzz-0.log; do
+  for f in "$out"/logs/afl-*.log "$out"/logs/*/master.log "$out"/logs/*/fuzz-0.log; do
     [ -f "$f" ] && { echo "--- $f" >&2; tail -n 8 "$f" >&2; }
   done
   exit 1

@@ -1,21 +1,42 @@
-# cmake/ossfuzz.cmake - -DSMTPP_OSSFUZZ=ON: the fuzz targets the way
-# OSS-Fuzz / ClusterFuzzLite link them (included from fuzz/CMakeLists.txt).
+# cmake/ossfuzz.cmake - the fuzz targets as OSS-Fuzz and ClusterFuzzLite
+# build them (-DSMTPP_OSSFUZZ=ON, included from fuzz/CMakeLists.txt), and
+# the plain (uninstrumented) oracle for every build that instruments all
+# sources.
 #
-#   CC=clang CFLAGS='-fsanitize=address,fuzzer-no-link' \
-#   LIB_FUZZING_ENGINE=-fsanitize=fuzzer cmake -DSMTPP_OSSFUZZ=ON ...
+#   CC=clang CXX=clang++ CFLAGS='-fsanitize=address,fuzzer-no-link' \
+#   CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
+#     cmake -S . -B build-ossfuzz -DSMTPP_OSSFUZZ=ON
+#   cmake --build build-ossfuzz --target smtpp_ossfuzz
 #
-# The engine comes from $LIB_FUZZING_ENGINE (or -DLIB_FUZZING_ENGINE=...):
-# every source is compiled with the normal CFLAGS and each fuzz_<t> is
-# linked with the engine.  Without an engine it is an error, unless
-# -DLIB_FUZZING_ENGINE=none: then fuzz_<t> are standalone replay drivers
-# (fuzz/driver.c: file and folder arguments, or stdin) that any compiler
-# can build.  .clusterfuzzlite/build.sh does the same without CMake.
+# .clusterfuzzlite/build.sh does exactly this and copies the binaries, seed
+# zips, dictionaries and options into $OUT.  CC/CXX/CFLAGS/CXXFLAGS are used
+# as the environment gives them (CMakeLists.txt adds no flag of its own in
+# this mode).  Every fuzz_<t> is linked by $CXX with $LIB_FUZZING_ENGINE
+# (or -DLIB_FUZZING_ENGINE=...; 'none' gives standalone replay drivers,
+# fuzz/driver.c, that any compiler builds).  Each target carries the whole
+# parser (every object of smtpp_objs, instrumented), so each has the
+# parser's full edge count; the oracle is left uninstrumented
+# (smtpp_fuzz_plain_oracle below).
+
+# smtpp_fuzz_plain_oracle(TARGET): TARGET's sources get no coverage
+# instrumentation (fuzz/uninstrumented.txt) when the compiler flags or the
+# compiler would add it: sanitizer coverage in CMAKE_C_FLAGS (clang's
+# ignore list) or afl-clang-fast/afl-clang-lto/afl-cc (AFL++'s deny list,
+# passed through the compiler launcher's environment).
+function(smtpp_fuzz_plain_oracle target)
+  set(list ${PROJECT_SOURCE_DIR}/fuzz/uninstrumented.txt)
+  if(CMAKE_C_FLAGS MATCHES "fuzzer-no-link|-fsanitize-coverage=")
+    target_compile_options(${target} PRIVATE -fsanitize-coverage-ignorelist=${list})
+  endif()
+  get_filename_component(cc_name "${CMAKE_C_COMPILER}" NAME)
+  if(cc_name MATCHES "^afl-")
+    set_property(TARGET ${target} PROPERTY C_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env AFL_LLVM_DENYLIST=${list})
+  endif()
+endfunction()
+
 if(NOT SMTPP_OSSFUZZ)
   return()
-endif()
-if(SMTPP_FUZZ OR SMTPP_AFL)
-  message(FATAL_ERROR "SMTPP_OSSFUZZ=ON builds its own fuzz_<target> binaries: "
-    "turn SMTPP_FUZZ and SMTPP_AFL off")
 endif()
 if(NOT DEFINED LIB_FUZZING_ENGINE)
   if(DEFINED ENV{LIB_FUZZING_ENGINE} AND NOT "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
@@ -31,15 +52,21 @@ endif()
 set(LIB_FUZZING_ENGINE "${LIB_FUZZING_ENGINE}" CACHE STRING
   "OSS-Fuzz engine link flags, or 'none' for standalone replay drivers")
 separate_arguments(_smtpp_engine UNIX_COMMAND "${LIB_FUZZING_ENGINE}")
+smtpp_fuzz_plain_oracle(smtpp_oracle)
+smtpp_fuzz_plain_oracle(smtpp_common)
+add_custom_target(smtpp_ossfuzz)
 foreach(t IN LISTS FUZZ_TARGETS)
   if(LIB_FUZZING_ENGINE STREQUAL "none")
     add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/driver.c
       ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c ${FUZZ_EXTRA_${t}})
   else()
     add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c ${FUZZ_EXTRA_${t}})
-    target_link_options(${t} PRIVATE ${_smtpp_engine})
+    target_link_libraries(${t} PRIVATE ${_smtpp_engine})
+    set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX)
   endif()
+  target_sources(${t} PRIVATE $<TARGET_OBJECTS:smtpp_objs>)
   target_include_directories(${t} PRIVATE ${PARSER_SRC_DIR})
   target_link_libraries(${t} PRIVATE smtpp_oracle)
+  add_dependencies(smtpp_ossfuzz ${t})
 endforeach()
 message(STATUS "smtpp: OSS-Fuzz targets linked with: ${LIB_FUZZING_ENGINE}")

@@ -242,8 +242,8 @@ static int expect_line(reader *rd, char *s) {
     if (strcmp(en, "-") == 0) {
       /* "S: 250 -": the reply must carry NO enhanced code (RFC 2034 3) */
       snprintf(e->enh, sizeof e->enh, "-");
-    } else if (got && got == strlen(en)) {
-      snprintf(e->enh, sizeof e->enh, "%s", en);
+    } else if (got && got == strlen(en) && got < sizeof e->enh) {
+      memcpy(e->enh, en, got + 1); /* at most "5.999.999" */
     } else if (isdigit((unsigned char)en[0])) {
       snprintf(rd->err, sizeof rd->err, "S: malformed enhanced code \"%s\"",
                tok);

@@ -17,6 +17,7 @@ void evfmt_flags(uint32_t flags, char *buf, size_t cap) {
       {SMTPP_EVF_DECIDABLE, "decidable"},
       {SMTPP_EVF_LAST, "last"},
       {SMTPP_EVF_SMTPUTF8, "smtputf8"},
+      {SMTPP_EVF_OVER_SIZE, "over-size"},
   };
   size_t o = 0;
 

@@ -54,6 +54,8 @@ static void viol(rs_reader *rs, int kind, size_t off, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (kind > RS_OK && kind < RS__KINDS && rs->count[kind]++ == 0)
+    rs->first_off[kind] = off;
   if (rs->nviol++ == 0) {
     rs->viol_kind = kind;
     rs->viol_off = off;
@@ -102,13 +104,22 @@ static int line(rs_reader *rs, const unsigned char *l, size_t llen,
   if (llen > 512)
     viol(rs, RS_LINE_OVER_512, off, "line of %zu octets (over 512 with CRLF)",
          llen);
-  for (size_t i = 0; i < body; i++)
-    if ((l[i] < 32 && (l[i] != '\t' || (rs->flags & RS_SMTPP))) ||
-        l[i] > 126) {
-      viol(rs, RS_NON_PRINTABLE, off, "non-printable octet 0x%02X at column %zu",
-           l[i], i);
-      break;
+  {
+    int ctl = 0, high = 0;
+    for (size_t i = 0; i < body; i++) {
+      int c = (l[i] < 32 && (l[i] != '\t' || (rs->flags & RS_SMTPP))) ||
+              l[i] == 127;
+      if ((c || l[i] > 127) && !ctl && !high)
+        viol(rs, RS_NON_PRINTABLE, off,
+             "non-printable octet 0x%02X at column %zu", l[i], i);
+      ctl |= c;
+      high |= l[i] > 127;
     }
+    if (ctl && rs->nctl++ == 0)
+      rs->ctl_off = off;
+    if (high && rs->nhigh++ == 0)
+      rs->high_off = off;
+  }
   if (body < 3 || l[0] < '2' || l[0] > '5' || !digit(l[1]) || !digit(l[2]) ||
       (body > 3 && l[3] != ' ' && l[3] != '-') ||
       (body == 3 && (rs->flags & RS_SMTPP))) {

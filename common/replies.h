@@ -68,6 +68,12 @@ typedef struct rs_reader {
   size_t viol_off;
   char viol[200];      /* "reply octet N: what", the first one */
   int fatal;           /* RS_FATAL_*: scanning stopped */
+  unsigned count[RS__KINDS];   /* violations of each kind */
+  size_t first_off[RS__KINDS]; /* line of the first one of each kind */
+  /* RS_NON_PRINTABLE split by cause (the probe files them apart): a
+   * control octet other than HT, an octet over 126 (raw 8-bit text) */
+  unsigned nctl, nhigh;
+  size_t ctl_off, high_off;    /* line of the first one */
   int after_close;     /* a reply followed a 221 or 421 */
   int ended;           /* rs_end ran */
   /* the multi-line reply being read */

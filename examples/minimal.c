@@ -150,6 +150,10 @@ int main(int argc, char **argv) {
       n -= used;
       if (r == SMTPP_EVENT) {
         print_event(&ev); /* the slices die at the next smtpp_* call */
+        /* A decidable event pauses the session until the host answers;
+         * this host has no policy: the parser's defaults. */
+        if (ev.flags & SMTPP_EVF_DECIDABLE)
+          (void)smtpp_decide_default(&s);
       } else if (r == SMTPP_WANT_WRITE) {
         flush(&s);
       } else if (r == SMTPP_CLOSED) {

@@ -123,6 +123,8 @@ static void handle(smtpp_session *s, const smtpp_event *ev, message *m,
     }
     break;
   case SMTPP_EV_BODY: {
+    if (ev->flags & SMTPP_EVF_OVER_SIZE)
+      break; /* over SIZE: it will end in 552, storing more is waste */
     /* The parser fails an over-size message itself; the host buffer is
      * at least as large as the limit, so this cut never loses a byte of a
      * message that can still be accepted. */
@@ -183,8 +185,11 @@ int main(int argc, char **argv) {
       p += used;
       n -= used;
       if (r == SMTPP_EVENT) {
-        /* Decide first: smtpp_out_buf() applies the default decision. */
         handle(&s, &ev, &msg, deliver, &st); /* may smtpp_decide() */
+        /* Anything handle() left undecided takes the parser's default;
+         * until then the session is paused (smtpp_feed: SMTPP_PAUSED). */
+        if (smtpp_decision_pending(&s) == 1)
+          (void)smtpp_decide_default(&s);
         flush(&s); /* only to keep this program's output in order; a
                       network host may write once per read instead */
       } else if (r == SMTPP_WANT_WRITE) {

@@ -13,7 +13,14 @@
  *   - every reply line is "ddd" SP/"-" printable-text CRLF, first digit
  *     2-5, at most 512 octets with CRLF, continuation lines keep the code;
  *   - once the session is closed, no reply octet is ever added;
- *   - a decision the parser refuses changes nothing it reports.
+ *   - a decision the parser refuses changes nothing it reports;
+ *   - fails closed (docs/EMBEDDING.md): only smtpp_decide() and
+ *     smtpp_decide_default() resolve a pending decision (smtpp_out_buf()
+ *     and the queries never do; smtpp_feed() pauses, consuming nothing);
+ *     a 4xx/5xx decision is sent as a reply of that class, a refused one
+ *     queues nothing; smtpp_shutdown() answers a pending decision with 421;
+ *     STARTTLS consumes every octet after its line, a failed handshake
+ *     queues nothing.
  *
  * Input: octet 0 picks the first config; then a program of ops, each an
  * opcode octet followed by its operands (fuzz/README.md).
@@ -59,7 +66,13 @@ static void restart(replies *r) {
 
 static void pull(smtpp_session *s, replies *r, size_t max) {
   size_t len;
+  int pend = smtpp_decision_pending(s);
   const unsigned char *p = smtpp_out_buf(s, &len);
+  if (smtpp_decision_pending(s) != pend)
+    FUZZ_FAIL("smtpp_out_buf resolved a pending decision");
+  if (len != smtpp_out_pending(s))
+    FUZZ_FAIL("smtpp_out_pending %zu != out_buf length %zu",
+              smtpp_out_pending(s), len);
   if (len && p == NULL)
     FUZZ_FAIL("out_buf gave %zu octets at NULL", len);
   size_t ack = len;
@@ -77,8 +90,7 @@ static void pull(smtpp_session *s, replies *r, size_t max) {
 
 static void drain(smtpp_session *s, replies *r) {
   for (int i = 0; i < 64; i++) {
-    size_t len;
-    (void)smtpp_out_buf(s, &len);
+    size_t len = smtpp_out_pending(s);
     if (len == 0)
       return;
     pull(s, r, len);
@@ -117,6 +129,43 @@ static const uint64_t sizes[] = {0, 1, 100, 10485760, UINT64_MAX};
 static const uint32_t counts[] = {0, 1, 3, 50, 99, 100, 1000, UINT32_MAX};
 
 #define PICK(tab, i) (tab)[(unsigned)(i) % (sizeof(tab) / sizeof((tab)[0]))]
+
+/* smtpp_decide() and what it must do: a refusal (4xx/5xx) is applied and
+ * queues a reply of its class, whatever its form; anything it refuses
+ * queues nothing and leaves the decision pending. */
+static void decide(smtpp_session *s, int code, const char *enh,
+                   const char *text) {
+  int pend = smtpp_decision_pending(s);
+  size_t before = smtpp_out_pending(s);
+  int rc = smtpp_decide(s, code, enh, text);
+  size_t after = smtpp_out_pending(s);
+  if (rc > SMTPP_DECIDE_SUBSTITUTED)
+    FUZZ_FAIL("smtpp_decide returned %d", rc);
+  if (pend != 1) {
+    if (rc != -SMTPP_ERR_NO_DECISION)
+      FUZZ_FAIL("smtpp_decide with nothing pending returned %d", rc);
+    return;
+  }
+  if (code >= 400 && code <= 599 && rc < 0)
+    FUZZ_FAIL("the refusal %d was not applied (%d)", code, rc);
+  if (rc < 0) {
+    if (after != before || smtpp_decision_pending(s) != 1)
+      FUZZ_FAIL("a refused decision changed the session");
+    return;
+  }
+  if (smtpp_decision_pending(s) != 0)
+    FUZZ_FAIL("an applied decision left the session paused");
+  if (after <= before)
+    FUZZ_FAIL("an applied decision queued no reply");
+  /* the reply's first digit is the decision's class (the buffer holds the
+   * octets queued before it first) */
+  size_t len;
+  unsigned char c = smtpp_out_buf(s, &len)[before];
+  if (code >= 400 && c != (unsigned char)('0' + code / 100))
+    FUZZ_FAIL("refusal %d was sent as %cxx", code, c);
+  if (code < 400 && c != (unsigned char)('0' + code / 100))
+    FUZZ_FAIL("decision %d was sent as %cxx", code, c);
+}
 
 static void make_config(smtpp_config *cfg, prog *g) {
   int a = next(g), b = next(g), c = next(g);
@@ -165,11 +214,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         len = (size_t)(g.end - g.p);
       const uint8_t *in = g.p;
       g.p += len;
+      /* A host with no policy for a decision left pending takes the
+       * default before it feeds on; opcode bit 4: an asynchronous host
+       * still waiting for its lookup (the feed pauses). */
+      if (!(op & 0x10) && smtpp_decision_pending(&s) == 1)
+        (void)smtpp_decide_default(&s);
       for (int rounds = 0;; rounds++) {
         size_t used = 12345;
         smtpp_event ev;
         memset(&ev, 0, sizeof ev);
         /* opcode bit 3: a host that wants no events (ev == NULL) */
+        /* a host without events may still find a decision pending that
+         * an earlier call left undecided (a refused or asynchronous one) */
+        int was_pending = smtpp_decision_pending(&s) == 1;
         int rc = smtpp_feed(&s, len ? in : NULL, len, &used,
                             (op & 0x08) ? NULL : &ev);
         if ((op & 0x08) && rc == SMTPP_EVENT)
@@ -182,20 +239,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           sticky = rc;
           break;
         }
-        if (rc > SMTPP_CLOSED)
+        if (rc > SMTPP_PAUSED)
           FUZZ_FAIL("smtpp_feed returned %d", rc);
+        /* (with ev == NULL too, if an earlier feed left one pending) */
+        if (rc == SMTPP_PAUSED &&
+            (used != 0 || ((op & 0x08) && !was_pending) ||
+             smtpp_decision_pending(&s) != 1))
+          FUZZ_FAIL("PAUSED with %zu consumed / no ev / nothing pending",
+                    used);
+        if (rc == SMTPP_EVENT && ev.type == SMTPP_EV_STARTTLS &&
+            used != len)
+          FUZZ_FAIL("STARTTLS left %zu plaintext octets to the host",
+                    len - used);
         in += used;
         len -= used;
-        if (rc == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE) &&
-            g.p < g.end && (*g.p & 1)) {
-          /* decide right away with a code from the program */
-          int k = next(&g);
-          (void)smtpp_decide(&s, PICK(codes, k >> 1), PICK(enhs, k >> 3),
-                             PICK(texts, k >> 5));
+        if (rc == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE)) {
+          if (smtpp_decision_pending(&s) != 1)
+            FUZZ_FAIL("a decidable event with no decision pending");
+          if (g.p < g.end && (*g.p & 1)) {
+            /* decide right away with a code from the program */
+            int k = next(&g);
+            decide(&s, PICK(codes, k >> 1), PICK(enhs, k >> 3),
+                   PICK(texts, k >> 5));
+          } /* else pending: decided by a later op (an asynchronous
+               host), or by the default when the session pauses */
+        }
+        if (rc == SMTPP_PAUSED && !(op & 0x10) && op % 8 == 1) {
+          (void)smtpp_decide_default(&s); /* a host with no policy */
+          continue;
         }
         if (rc == SMTPP_WANT_WRITE)
           drain(&s, &r);
-        if (op % 8 == 0 || rc == SMTPP_NEED_MORE || rc == SMTPP_CLOSED)
+        if (op % 8 == 0 || rc == SMTPP_NEED_MORE || rc == SMTPP_CLOSED ||
+            rc == SMTPP_PAUSED)
           break;
         if (rounds > 100000)
           FUZZ_FAIL("the feed loop does not end");
@@ -207,24 +283,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (t < 0)
         break;
       int x = (op & 0x08) != 0;
-      int rc = smtpp_decide(&s, x ? PICK(codes_x, k) : PICK(codes, k),
-                            x ? PICK(enhs_x, t) : PICK(enhs, t),
-                            PICK(texts, t >> 4));
-      if (rc > 0)
-        FUZZ_FAIL("smtpp_decide returned %d", rc);
+      decide(&s, x ? PICK(codes_x, k) : PICK(codes, k),
+             x ? PICK(enhs_x, t) : PICK(enhs, t), PICK(texts, t >> 4));
       break;
     }
     case 3: { /* TLS handshake outcome */
       int k = next(&g);
+      size_t before = smtpp_out_pending(&s);
       int rc = smtpp_tls_done(&s, k & 1);
       if (rc > 0)
         FUZZ_FAIL("smtpp_tls_done returned %d", rc);
+      if (rc == 0 && !(k & 1) && smtpp_out_pending(&s) != before)
+        FUZZ_FAIL("a failed handshake queued %zu octets in plaintext",
+                  smtpp_out_pending(&s) - before);
+      if (rc < 0 && smtpp_out_pending(&s) != before)
+        FUZZ_FAIL("a refused smtpp_tls_done queued replies");
       break;
     }
-    case 4: /* SHUTDOWN */
-      if (smtpp_shutdown(&s) > 0)
+    case 4: { /* SHUTDOWN */
+      size_t before = smtpp_out_pending(&s);
+      int rc = smtpp_shutdown(&s);
+      if (rc > 0)
         FUZZ_FAIL("smtpp_shutdown returned > 0");
+      if (smtpp_decision_pending(&s) == 1)
+        FUZZ_FAIL("a decision is still pending after smtpp_shutdown");
+      size_t len;
+      if (rc == 0 && smtpp_out_pending(&s) > before &&
+          smtpp_out_buf(&s, &len)[before] != '4')
+        FUZZ_FAIL("smtpp_shutdown queued a reply that is not 421");
       break;
+    }
     case 5: { /* PULL up to n octets */
       int n = next(&g);
       pull(&s, &r, n < 0 ? 0 : (size_t)n);
@@ -238,6 +326,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_FAIL("a name lookup returned NULL for %d", v);
       (void)smtpp_err_code(v);
       (void)smtpp_version();
+      /* extension and leniency names: a known bit's name maps back to it
+       * (any case), anything else has none; unknown names map to 0 */
+      uint32_t bit = 1u << (k & 31);
+      const char *en = smtpp_ext_name(bit), *ln = smtpp_lenient_name(bit);
+      if ((en && smtpp_ext_bit(en) != bit) || (ln && smtpp_lenient_bit(ln) != bit) ||
+          smtpp_ext_name(bit | 1u << ((k + 1) & 31)) != NULL ||
+          smtpp_ext_bit(NULL) != 0 || smtpp_lenient_bit("") != 0 ||
+          smtpp_ext_bit("pipelining") != SMTPP_EXT_PIPELINING ||
+          smtpp_event_name(v) == NULL)
+        FUZZ_FAIL("extension/leniency/event names do not round-trip for %d", k);
       if (k & 1) {
         /* NULL where a pointer is required: -SMTPP_ERR_NULL_ARG, no crash */
         size_t used, len;
@@ -247,6 +345,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             smtpp_feed(&s, NULL, 1, &used, &ev) != -SMTPP_ERR_NULL_ARG ||
             smtpp_feed(&s, "x", 1, NULL, &ev) != -SMTPP_ERR_NULL_ARG ||
             smtpp_decide(NULL, 250, NULL, NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_decide_default(NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_decision_pending(NULL) != -SMTPP_ERR_NULL_ARG ||
+            smtpp_out_pending(NULL) != 0 ||
             smtpp_tls_done(NULL, 1) != -SMTPP_ERR_NULL_ARG ||
             smtpp_shutdown(NULL) != -SMTPP_ERR_NULL_ARG ||
             smtpp_get_state(NULL) != -SMTPP_ERR_NULL_ARG ||
@@ -273,13 +374,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       closed_at = UINT64_MAX;
       break;
     }
-    /* Nothing is added after a close.  Checked only after a pull: asking
-     * smtpp_out_buf() for the length would apply the default to a pending
-     * decision before the program gets to make it. */
-    if (op % 8 == 5 && smtpp_get_state(&s) == SMTPP_ST_CLOSED) {
-      size_t pending;
-      (void)smtpp_out_buf(&s, &pending);
-      uint64_t produced = r.total + pending;
+    /* Nothing is added after a close (the query has no side effect, so
+     * it is checked after every op). */
+    if (smtpp_get_state(&s) == SMTPP_ST_CLOSED) {
+      uint64_t produced = r.total + smtpp_out_pending(&s);
       if (closed_at == UINT64_MAX)
         closed_at = produced;
       else if (produced != closed_at)

@@ -27,15 +27,17 @@ static const char *const prefixes[8] = {
 };
 
 FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 2 || size > 8192)
+  if (size > 8192)
     return 0;
+  uint8_t sel[2]; /* missing octets: no prefix, strict, no lines */
+  fuzz_selector(&data, &size, sel, sizeof sel);
   size_t vlen, mlen;
   int v = smtpp_verb_lookup(data + 2, data + size, &vlen);
   int mv = model_verb(data + 2, size - 2, &mlen);
   if (v != mv || vlen != mlen)
     FUZZ_FAIL("verb %d/%zu, model %d/%zu", v, vlen, mv, mlen);
 
-  const char *pre = prefixes[data[0] & 7];
+  const char *pre = prefixes[sel[0] & 7];
   size_t pl = strlen(pre), n = pl + size - 2;
   static oguard guard; /* exact size: the whole run's over-reads trap */
   uint8_t *in = oguard_place(&guard, n);
@@ -43,10 +45,10 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(in + pl, data + 2, size - 2);
   smtpp_config cfg;
   smtpp_config_default(&cfg);
-  cfg.lenient = data[1] & 0x1fu;
-  if (data[1] & 0x20u)
+  cfg.lenient = sel[1] & 0x1fu;
+  if (sel[1] & 0x20u)
     cfg.extensions |= SMTPP_EXT_AUTH | SMTPP_EXT_STARTTLS;
-  if (data[1] & 0x40u)
+  if (sel[1] & 0x40u)
     cfg.extensions &= ~(uint32_t)(SMTPP_EXT_DSN | SMTPP_EXT_SIZE | SMTPP_EXT_SMTPUTF8);
   size_t split = pl + (size - 2) / 2;
   oracle_report rep;

@@ -26,7 +26,8 @@ typedef struct fuzz_setup {
   size_t len;
 } fuzz_setup;
 
-/* Returns 0 if the input is too short to hold the selector. */
+/* Decodes the selector; octets missing from a short input read as 0 (the
+ * default config, no client bytes).  Returns 1. */
 int fuzz_select(const uint8_t *data, size_t size, fuzz_setup *fs);
 void fuzz_print_setup(const fuzz_setup *fs, FILE *f);
 

@@ -36,6 +36,14 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   s.data_state = SMTPP_DS_LINE_START;
   size_t got_end = 0;
   int too_long = 0;
+  if (len == 0) {
+    /* Nothing to scan: the scanner must deliver nothing and consume
+     * nothing (this is also how the one-byte input of OSS-Fuzz's build
+     * check reaches the instrumented parser). */
+    smtpp_data_result r;
+    if (smtpp_data_scan(&s, in, in, &r) != 0 || r.body.len != 0 || r.end)
+      FUZZ_FAIL("data_scan of an empty range consumed or delivered something");
+  }
   for (size_t pos = 0; pos < len && !got_end;) {
     size_t n = step && len - pos > step ? step : len - pos;
     const uint8_t *chunk = oguard_copy(&guard, in + pos, n); /* exact size: over-reads trap */

@@ -18,8 +18,8 @@ static const uint64_t limits[8] = {0, 1, 999, 1000, 10485760, 184467440737095516
                                    18446744073709551615u, 100000};
 
 FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 2)
-    return 0;
+  uint8_t sel[2]; /* missing octets: MAIL, no SIZE limit or extension */
+  fuzz_selector(&data, &size, sel, sizeof sel);
   int verb = (data[0] & 1) ? SMTPP_VERB_RCPT : SMTPP_VERB_MAIL;
   uint64_t max = limits[(data[0] >> 1) & 7];
   uint32_t offered = data[1] | ((data[0] & 0x10u) ? SMTPP_EXT_AUTH : 0);

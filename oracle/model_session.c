@@ -474,23 +474,44 @@ static void resolve(M *m, int kind, const oracle_decision *d) {
   }
 }
 
+/* docs/EMBEDDING.md "Host decisions", fail closed: a 4xx/5xx the library
+ * cannot send as given is still sent as a refusal (451/554 for a code
+ * outside x00-x59, the enhanced code's class made the reply's); any other
+ * unusable answer changes nothing (the host then takes the default). */
+static int substitute(int kind, const oracle_decision *d, oracle_decision *out) {
+  int c = d->code;
+  if (success_ok(kind, c) || c < 400 || c > 599)
+    return 0;
+  *out = *d;
+  if (c % 100 > 59)
+    out->code = c / 100 == 4 ? 451 : 554;
+  if (d->enh && !enh_ok(d->enh, out->code)) {
+    snprintf(out->enh_buf, sizeof out->enh_buf, "%s", d->enh);
+    out->enh_buf[0] = (char)('0' + out->code / 100);
+    out->enh = enh_ok(out->enh_buf, out->code) ? out->enh_buf : NULL;
+  }
+  return 1;
+}
+
 void m_decide(M *m, int kind) {
-  oracle_decision d;
+  oracle_decision d, sub;
   oracle_tape_decision(m->tape, &d);
   if (d.what == DEC_SHUTDOWN) {
-    /* smtpp_shutdown(): the pending decision takes its default, then
-     * 421 4.3.2 and the session closes (RFC 5321 3.8) */
-    resolve(m, kind, NULL);
-    m->verb = SMTPP_VERB_NONE; /* the 421 answers no command */
-    if (m->state != MS_CLOSED)
-      m_reply_sit(m, ALLOWED_SHUTDOWN, SMTPP_ERR_SHUTDOWN, P3);
+    /* smtpp_shutdown() answers the pending command with 421 4.3.2 and the
+     * session closes (RFC 5321 3.8) */
+    m->verb = SMTPP_VERB_NONE;
+    m_reply_sit(m, ALLOWED_SHUTDOWN, SMTPP_ERR_SHUTDOWN, P3);
     m->state = MS_CLOSED;
     return;
   }
+  const oracle_decision *use = NULL;
+  if (d.what == DEC_DECIDE && valid(kind, &d))
+    use = &d;
+  else if (d.what == DEC_DECIDE && substitute(kind, &d, &sub))
+    use = &sub;
   size_t before = m->r->nrep;
-  int host = d.what == DEC_DECIDE && valid(kind, &d);
-  resolve(m, kind, host ? &d : NULL);
-  for (size_t i = before; host && i < m->r->nrep; i++)
+  resolve(m, kind, use);
+  for (size_t i = before; use && i < m->r->nrep; i++)
     m->r->rep[i].host = 1;
 }
 
@@ -498,14 +519,13 @@ void m_decide(M *m, int kind) {
  * (then every later octet is discarded, RFC 3207 4.2, CVE-2011-0411). */
 void m_starttls(M *m) {
   switch (oracle_tape_tls(m->tape)) {
-  case 1: /* RFC 3207 4.2: forget everything; the client must EHLO */
-    m->helo = 0;
-    m->authed = 0;
+  case 1: /* a fresh session over TLS (RFC 3207 4.2); the rest of this
+           * input is pre-handshake plaintext the host never feeds */
     m->tls = 1;
-    m_reset_txn(m);
+    m->state = MS_TLS;
     break;
-  case 2:
-    m_reply_sit(m, ALLOWED_TLS_FAILED, SMTPP_ERR_TLS_FAILED, P8);
+  case 2: /* closed, nothing queued: no plaintext 421 after a failed
+           * handshake (docs/EMBEDDING.md) */
     m->state = MS_CLOSED;
     break;
   default:

@@ -112,9 +112,10 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
                          const oracle_tape *tape, oracle_trace *t);
 
 /* The host's answer to event ev, from the next octet of tape (decide.h):
- * smtpp_decide(), smtpp_shutdown() or smtpp_tls_done(), before any reply
- * is pulled.  Returns 1 when a TLS handshake was reported done (a fresh
- * session starts). */
+ * smtpp_decide() (smtpp_decide_default() when the tape says so or the code
+ * is one the event never takes), smtpp_shutdown() or smtpp_tls_done(),
+ * before any reply is pulled.  Returns 1 when a TLS handshake was
+ * reported: the rest of the input is pre-handshake plaintext, never fed. */
 int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape);
 
 /* Checks the properties.  whole: fed in one call; split: fed at the

@@ -51,12 +51,14 @@ static void drain(smtpp_session *s, oracle_trace *t) {
 int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape) {
   if (ev->type == SMTPP_EV_STARTTLS) {
     int v = oracle_tape_tls(tape);
-    if (v) {
-      in_parser = 1;
-      (void)smtpp_tls_done(s, v == 1);
-      in_parser = 0;
-    }
-    return v == 1;
+    if (v == 0)
+      return 0; /* the handshake never ends: all later input discarded */
+    in_parser = 1;
+    (void)smtpp_tls_done(s, v == 1);
+    in_parser = 0;
+    /* what follows the STARTTLS line in the input is plaintext sent before
+     * the handshake (RFC 3207 5): a host never feeds it afterwards */
+    return 1;
   }
   if (!(ev->flags & SMTPP_EVF_DECIDABLE))
     return 0;
@@ -65,8 +67,8 @@ int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape) {
   in_parser = 1;
   if (d.what == DEC_SHUTDOWN)
     (void)smtpp_shutdown(s);
-  else if (d.what == DEC_DECIDE)
-    (void)smtpp_decide(s, d.code, d.enh, d.text);
+  else if (d.what != DEC_DECIDE || smtpp_decide(s, d.code, d.enh, d.text) < 0)
+    (void)smtpp_decide_default(s); /* no policy, or a code it never takes */
   in_parser = 0;
   return 0;
 }
@@ -127,8 +129,11 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
       p += used;
       if (rc == SMTPP_EVENT) {
         oracle_trace_event(t, &ev);
-        if (oracle_host(s, &ev, &tp))
-          t->tls = 0; /* a fresh session: its events are expected */
+        if (oracle_host(s, &ev, &tp)) {
+          done = 1; /* the handshake was reported: nothing more is fed */
+          drain(s, t);
+          break;
+        }
       }
       drain(s, t);
       if (rc == SMTPP_CLOSED || rc < 0) {

@@ -240,6 +240,10 @@ static void feed_chunk(run_ctx *c, const unsigned char *p, size_t len,
       if (!(o && o->null_ev)) {
         log_event(c, &ev);
         apply_policy(c, &ev);
+        /* no policy for this event: the parser's defaults */
+        if ((ev.flags & SMTPP_EVF_DECIDABLE) &&
+            smtpp_decision_pending(&c->s) == 1)
+          (void)smtpp_decide_default(&c->s);
         if (ev.type == SMTPP_EV_MESSAGE_END) message_end(c);
         if (ev.type == SMTPP_EV_NONE) viol(c, "SMTPP_EVENT with EV_NONE");
       }

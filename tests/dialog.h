@@ -18,10 +18,10 @@
  * AUTH="".  Flags: group-end decidable last smtputf8 (input-pending is
  * never shown: it depends on the chunking).  Blanks between fields are
  * free.  Example:
- *   E: COMMAND RCPT flags=decidable path="b@c.example" local="b"
- *      domain="c.example" NOTIFY=SUCCESS,FAILURE ORCPT-TYPE="rfc822"
- *      ORCPT="b@c.example"           (one line in the file)
- *   E: MESSAGE_END error=MSG_TOO_BIG size=120
+ *   E: COMMAND RCPT flags=decidable arg="TO:<b@c.example> NOTIFY=NEVER"
+ *      path="b@c.example" local="b" domain="c.example" NOTIFY=NEVER
+ *                                    (one line in the file)
+ *   E: MESSAGE_END error=SIZE_EXCEEDED size=12
  *
  * S: lines that pin a multi-line reply line by line:
  *   S: 250-localhost

@@ -168,13 +168,29 @@ static void test_flags(void **state) {
   const int need_helo[] = {SMTPP_VERB_MAIL, SMTPP_VERB_RCPT, SMTPP_VERB_DATA,
                            SMTPP_VERB_BDAT, SMTPP_VERB_STARTTLS,
                            SMTPP_VERB_AUTH};
+  const unsigned before = SMTPP_IN(SMTPP_ST_CMD_BEFORE_HELO);
   for (size_t i = 0; i < sizeof need_helo / sizeof need_helo[0]; i++)
-    assert_true(smtpp_commands[need_helo[i]].flags & SMTPP_CF_NEEDS_HELO);
+    assert_false(smtpp_commands[need_helo[i]].allowed & before);
   const int any_time[] = {SMTPP_VERB_NOOP, SMTPP_VERB_HELP, SMTPP_VERB_VRFY,
                           SMTPP_VERB_EXPN, SMTPP_VERB_RSET, SMTPP_VERB_QUIT,
                           SMTPP_VERB_HELO, SMTPP_VERB_EHLO};
+  const unsigned cmd_states =
+      before | SMTPP_IN(SMTPP_ST_CMD_AFTER_HELO) |
+      SMTPP_IN(SMTPP_ST_CMD_AFTER_MAIL) | SMTPP_IN(SMTPP_ST_CMD_AFTER_RCPT) |
+      SMTPP_IN(SMTPP_ST_CMD_AFTER_BDAT);
   for (size_t i = 0; i < sizeof any_time / sizeof any_time[0]; i++)
-    assert_false(smtpp_commands[any_time[i]].flags & SMTPP_CF_NEEDS_HELO);
+    assert_int_equal(smtpp_commands[any_time[i]].allowed, cmd_states);
+  /* every verb has a check; a decidable one a proceed and a default that
+   * is one of its success codes or a refusal */
+  for (int v = SMTPP_VERB_HELO; v < SMTPP_VERB__COUNT; v++) {
+    const smtpp_command *c = &smtpp_commands[v];
+    assert_non_null(c->check);
+    if (c->proceed)
+      assert_true(c->dflt == c->ok[0] || c->dflt == c->ok[1] ||
+                  c->dflt == c->ok[2] || c->dflt >= 400);
+    else
+      assert_int_equal(c->dflt, 0);
+  }
 }
 
 /* ---- the error table ---- */

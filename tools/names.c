@@ -37,6 +37,7 @@ const char *names_feed_result(int r) {
   case SMTPP_EVENT: return "EVENT";
   case SMTPP_WANT_WRITE: return "WANT_WRITE";
   case SMTPP_CLOSED: return "CLOSED";
+  case SMTPP_PAUSED: return "PAUSED";
   default: return r < 0 ? "ERROR" : "UNKNOWN_RESULT";
   }
 }

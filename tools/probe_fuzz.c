@@ -27,6 +27,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "probe_fuzz.h"
 
+#include "fuzz_config.h"
+
 #include "bbuf.h"
 #include "cli.h"
 #include "dialogfile.h"
@@ -236,8 +238,12 @@ static size_t seeds_from_dir(const char *dir, seed *s, size_t n,
         bbuf_add(&b, buf, r);
       fclose(f);
     }
-    if (n < max && b.len > 4 && b.len <= SEED_FILE_MAX) {
-      bbuf_erase(&b, 0, 4);
+    if (n < max && b.len > FUZZ_SELECTOR && b.len <= SEED_FILE_MAX) {
+      /* the one decoder of the fuzz_session layout (fuzz/fuzz_config.h):
+       * the selector and the split points are not client bytes */
+      fuzz_setup fs;
+      if (fuzz_select(b.p, b.len, &fs))
+        bbuf_erase(&b, 0, (size_t)(fs.in - b.p));
       s[n].b = b;
       snprintf(s[n].name, sizeof s[n].name, "session/%s", names[i]);
       n++;
@@ -461,7 +467,7 @@ typedef struct rlist {
   freply *r;
   size_t n, cap;
   char pkind[32]; /* first P2 violation kind, "" if none */
-  char pmsg[160];
+  char pmsg[200]; /* rs_reader.viol */
   int after_close; /* a reply followed 221/421 */
   int partial;     /* an unfinished reply at the end */
 } rlist;
@@ -487,7 +493,8 @@ static void parse_replies(const unsigned char *buf, size_t len, int eof,
   l->after_close = rs.after_close;
   if (rs.nviol) {
     snprintf(l->pkind, sizeof l->pkind, "%s", rs_viol_name(rs.viol_kind));
-    snprintf(l->pmsg, sizeof l->pmsg, "%s", rs.viol);
+    snprintf(l->pmsg, sizeof l->pmsg, "%.*s", (int)sizeof l->pmsg - 1,
+             rs.viol); /* cut on purpose: gcc -Wformat-truncation */
   }
   for (size_t i = 0; i < rs.n; i++) {
     if (l->n == l->cap) {
@@ -558,6 +565,8 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
     memset(&ev, 0, sizeof ev);
     if (nmk > 0) { /* the first pass only collects the greeting */
       r = smtpp_feed(&x->s, in + off, len - off, &used, &ev);
+      if (r == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE))
+        (void)smtpp_decide_default(&x->s); /* the model's host: defaults */
       if (used > len - off)
         used = len - off;
       off += used;
@@ -942,8 +951,33 @@ static void ddmin(mini *mi, bbuf *cur, int lines) {
 /* Findings and reports                                                */
 /* ------------------------------------------------------------------ */
 
+/* The verdict of a signature, in the classes of the suite (probe.h):
+ * what the RFCs forbid whatever the server's choices is a violation
+ * (framing on a bare CR/LF or an end-of-data look-alike, RFC 5321 2.3.8
+ * and 4.1.1.4; a malformed reply line, 4.2 and 4.5.3.1.5; a reply after
+ * 221/421, 4.1.1.10; 221 to anything but QUIT, 3.8); one reply more than
+ * commands is one only when the server offers PIPELINING (the session
+ * comes in one burst, RFC 2920 3); a class difference is smtpp's choice
+ * against the server's: accepting what smtpp refuses is an advisory,
+ * refusing what smtpp accepts, a close with 421, a drop or a bound is
+ * inconclusive here (the suite judges those situations). */
+static int fuzz_verdict(const char *sig, const pserver *srv) {
+  if (!strncmp(sig, "framing:", 8) || !strncmp(sig, "P2 ", 3) ||
+      !strncmp(sig, "P3 ", 3))
+    return V_VIOLATION;
+  if (strstr(sig, "got 221 (close)") && strncmp(sig, "QUIT ", 5))
+    return V_VIOLATION;
+  if (!strncmp(sig, "extra ", 6))
+    return (srv->ext & SMTPP_EXT_PIPELINING) ? V_VIOLATION : V_INCONCLUSIVE;
+  if (strstr(sig, "exp 5xx got 2xx") || strstr(sig, "exp 5xx got 3xx") ||
+      strstr(sig, "exp 4xx got 2xx"))
+    return V_ADVISORY;
+  return V_INCONCLUSIVE;
+}
+
 typedef struct finding {
   char sig[SIG_LEN];
+  int verdict; /* V_* (fuzz_verdict) */
   uint64_t count;
   uint64_t first_iter;
   char seed_name[160];
@@ -1155,6 +1189,7 @@ static int write_json(const char *path, const fctx *x, const finding *fd,
     replay_cmd(x->o, fd[i].path, rc, sizeof rc);
     fprintf(f, "%s\n    {\"signature\": ", i ? "," : "");
     esc_json_put(f, fd[i].sig);
+    fprintf(f, ", \"verdict\": \"%s\"", probe_verdict_names[fd[i].verdict]);
     fprintf(f, ", \"count\": %llu, \"first_session\": %llu, \"seed_file\": ",
             (unsigned long long)fd[i].count,
             (unsigned long long)fd[i].first_iter);
@@ -1254,7 +1289,7 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
                const dialog *cases, size_t ncases) {
   static fctx x;
   seed *seeds;
-  size_t nseeds = 0, nd, nfd = 0;
+  size_t nseeds = 0, nd, nfd = 0, nviolations = 0;
   tok *dict = NULL;
   finding *fd;
   char dict_from[4400], outdir[4096];
@@ -1367,6 +1402,7 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
         continue;
       f = &fd[nfd++];
       snprintf(f->sig, sizeof f->sig, "%s", ss.s[k]);
+      f->verdict = fuzz_verdict(f->sig, srv);
       f->count = 1;
       f->first_iter = it;
       snprintf(f->seed_name, sizeof f->seed_name, "%s", sd->name);
@@ -1412,12 +1448,13 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   if (nfd == 0) {
     printf("no disagreement\n");
   } else {
-    printf("\n%-3s %-42s %6s  %s\n", "#", "signature", "count",
-           "reproducer (octets)");
+    printf("\n%-3s %-12s %-42s %6s  %s\n", "#", "verdict", "signature",
+           "count", "reproducer (octets)");
     for (size_t i = 0; i < nfd; i++) {
       char rc[9000];
       replay_cmd(o, fd[i].path, rc, sizeof rc);
-      printf("%-3zu %-42s %6llu  %s (%zu from %zu%s)\n", i + 1, fd[i].sig,
+      printf("%-3zu %-12s %-42s %6llu  %s (%zu from %zu%s)\n", i + 1,
+             probe_verdict_names[fd[i].verdict], fd[i].sig,
              (unsigned long long)fd[i].count, fd[i].path, fd[i].min_len,
              fd[i].orig_len, fd[i].reproduced ? "" : ", flaky");
       printf("    smtpp:  %s\n    server: %s\n    replay: %s\n",
@@ -1428,6 +1465,10 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   if (o->json && write_json(o->json, &x, fd, nfd, it, agree, dict_from,
                             nseeds) < 0)
     fprintf(stderr, "smtpp probe: cannot write %s\n", o->json);
+  for (size_t i = 0; i < nfd; i++)
+    nviolations += fd[i].verdict == V_VIOLATION;
+  printf("violations: %zu of %zu signatures%s\n", nviolations, nfd,
+         nviolations ? " (exit status 1)" : "");
 
   for (size_t i = 0; i < nseeds; i++)
     bbuf_free(&seeds[i].b);
@@ -1438,7 +1479,8 @@ int probe_fuzz(const probe_fuzz_opts *o, const pserver *srv,
   bbuf_free(&x.sraw);
   rl_free(&x.m);
   rl_free(&x.sv);
-  return nfd ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+  /* only violations fail the run (probe.h) */
+  return nviolations ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */

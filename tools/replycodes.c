@@ -74,6 +74,13 @@ static const replycode_note notes[] = {
      "server must not answer 250 to VRFY for an address it has not "
      "verified.",
      "RFC 5321 3.5.3, 4.2.2, 7.3"},
+    {253, "OK, Pending Messages Started",
+     "ETRN accepted: the server starts delivering the messages it holds "
+     "for the node, and says how many are pending.",
+     "In answer to ETRN for a node with queued mail (RFC 1985 names 250, "
+     "251, 252 and 253 as ETRN successes).",
+     "No fix needed: the queue run has started.",
+     "RFC 1985 5"},
     {334, "Server Challenge",
      "The AUTH exchange goes on: the text after the code is a base64 "
      "challenge, and the server waits for one response line.",
@@ -100,6 +107,13 @@ static const replycode_note notes[] = {
      "many servers close after a number of refused commands. A server must "
      "not send anything after 421.",
      "RFC 5321 3.8, 4.2.2, 4.2.3"},
+    {432, "Password Transition Needed",
+     "AUTH: the user must change to a new password (for example after a "
+     "mechanism change) before this mechanism can be used.",
+     "In answer to AUTH, typically with the enhanced code 4.7.12.",
+     "Client: have the user change the password (often with a plain-text "
+     "mechanism over TLS) and try again.",
+     "RFC 4954 6"},
     {450, "Mailbox Unavailable (Transient)",
      "The action on the mailbox was not taken for now: the mailbox is busy, "
      "or a policy check could not be completed (greylisting, DNS timeout).",
@@ -126,6 +140,37 @@ static const replycode_note notes[] = {
      "rest in a new transaction. A server must accept at least 100 "
      "recipients (RFC 5321 4.5.3.1.8).",
      "RFC 5321 4.2.2, 4.5.3.1.10; RFC 1870 6.1"},
+    {454, "TLS or Authentication Temporarily Unavailable",
+     "A temporary failure of STARTTLS (\"TLS not available due to "
+     "temporary reason\") or of AUTH (\"Temporary authentication "
+     "failure\").",
+     "In answer to STARTTLS when the server cannot start TLS now, or to "
+     "AUTH when its authentication backend fails.",
+     "Client: retry later, or continue without TLS only if your policy "
+     "allows it. Server: check certificates, keys and the authentication "
+     "backend. A probe files a refused STARTTLS as inconclusive, not as "
+     "injection.",
+     "RFC 3207 4; RFC 4954 6"},
+    {455, "Server Unable to Accommodate Parameters",
+     "The server cannot handle the MAIL or RCPT parameters now, though "
+     "it recognizes them: a temporary condition.",
+     "In answer to MAIL FROM or RCPT TO with parameters the server knows "
+     "but cannot satisfy at the moment.",
+     "Client: retry later, or without the parameter if it is optional.",
+     "RFC 5321 4.2.2, 4.3.2"},
+    {458, "Unable to Queue Messages for Node",
+     "ETRN: the server cannot start a queue run for the node now.",
+     "In answer to ETRN when the queue cannot be processed (temporary).",
+     "Client: retry ETRN later.",
+     "RFC 1985 5"},
+    {459, "Node Not Allowed",
+     "ETRN: the node named is not one the server will run its queue for "
+     "(\"Node <x> not allowed: <reason>\").",
+     "In answer to ETRN for a domain the server does not hold mail for, "
+     "or that the client may not ask about.",
+     "Client: ask only for nodes you are entitled to; configure the "
+     "server's ETRN access list if it should be allowed.",
+     "RFC 1985 5"},
     {500, "Syntax Error, Command Unrecognized",
      "The server could not recognize the command: the verb is unknown or "
      "the command line is too long.",
@@ -170,6 +215,16 @@ static const replycode_note notes[] = {
      "Use only the values the EHLO reply advertises (e.g. the mechanisms "
      "listed after AUTH).",
      "RFC 5321 4.2.2, 4.2.4; RFC 4954 4"},
+    {521, "Server Does Not Accept Mail",
+     "The host does not accept mail at all (a null MX host or a "
+     "dedicated non-mail host); also used by some servers (Postfix) to "
+     "refuse and close, e.g. on a malformed BDAT.",
+     "As the greeting of a server that never accepts mail, or in answer "
+     "to any command; the server closes after it.",
+     "Client: do not retry this host; deliver elsewhere. Server: 521 in "
+     "the greeting is for hosts that accept no mail; to refuse one "
+     "command use 500/501/503 and close only with 421.",
+     "RFC 7504 3"},
     {530, "Authentication Required",
      "The server refuses to go on until the client has authenticated (or, "
      "with some servers, started TLS).",
@@ -178,6 +233,12 @@ static const replycode_note notes[] = {
      "Run STARTTLS and AUTH first, as the EHLO reply offers, then send the "
      "transaction again.",
      "RFC 4954 6; RFC 3207 4"},
+    {534, "Authentication Mechanism Too Weak",
+     "AUTH: the mechanism chosen is weaker than the server's policy "
+     "requires for this user.",
+     "In answer to AUTH with a plain-text or otherwise weak mechanism.",
+     "Client: choose a stronger mechanism from the EHLO AUTH list.",
+     "RFC 4954 6"},
     {535, "Authentication Credentials Invalid",
      "The AUTH exchange failed: the user name, password or other "
      "credentials were not accepted.",
@@ -186,6 +247,11 @@ static const replycode_note notes[] = {
      "by default, having no SASL backend).",
      "Check the credentials and the mechanism; do not retry in a tight "
      "loop, servers count failed attempts.",
+     "RFC 4954 6"},
+    {538, "Encryption Required for Requested Authentication Mechanism",
+     "AUTH: this mechanism may only be used over an encrypted channel.",
+     "In answer to AUTH PLAIN or LOGIN before STARTTLS.",
+     "Client: STARTTLS first, then AUTH.",
      "RFC 4954 6"},
     {550, "Mailbox Unavailable",
      "The action was not taken, for good: the mailbox does not exist, is "
@@ -243,6 +309,12 @@ static const replycode_note notes[] = {
      "server must not answer 500 or 501 for a well-formed but unknown "
      "parameter.",
      "RFC 5321 4.1.1.11, 4.2.2"},
+    {556, "Domain Does Not Accept Mail",
+     "The recipient's domain accepts no mail (it publishes a null MX).",
+     "In answer to RCPT TO, or at the end of data, for an address in a "
+     "domain with a null MX.",
+     "Client: the address cannot receive mail; remove it. Do not retry.",
+     "RFC 7504 3"},
 };
 
 #define NNOTES (sizeof notes / sizeof notes[0])

@@ -74,8 +74,8 @@ static int feed_chunk(serve_ctx *c, size_t n) {
   size_t off = 0;
   int stalls = 0;
 
-  /* Until NEED_MORE, also with no octet left: a complete BDAT chunk and a
-   * pending decision are finished inside smtpp_feed() (see smtpp.h). */
+  /* Until NEED_MORE, also with no octet left: a complete BDAT chunk is
+   * answered inside smtpp_feed() (see smtpp.h). */
   for (;;) {
     smtpp_event ev;
     size_t used = 0;
@@ -98,6 +98,8 @@ static int feed_chunk(serve_ctx *c, size_t n) {
        * smtpp_tls_done() is never called and the parser discards the rest
        * of the input. */
       trace_event(&c->tr, smtpp_get_state(&c->s), &ev);
+      if (ev.flags & SMTPP_EVF_DECIDABLE) /* no policy: the defaults */
+        (void)smtpp_decide_default(&c->s);
       if (ev.type == SMTPP_EV_STARTTLS)
         trace_note(&c->tr, "no TLS here: input is discarded until EOF");
       if (ev.type == SMTPP_EV_CLOSE)

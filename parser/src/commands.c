@@ -1,43 +1,90 @@
 /*
  * commands.c - the one command table and verb lookup.
  *
- * Flags say where a verb may appear (RFC 5321 4.1.4, 3.3), whether it must
- * end a pipelined group (RFC 2920 3.1: EHLO, DATA, VRFY, EXPN, TURN, QUIT,
- * NOOP; STARTTLS and AUTH also wait for their reply, RFC 3207 4.2 and
- * RFC 4954 4), and the shape of its arguments.
+ * One row per verb (OpenSMTPD's {verb, check, proceed}): the states in
+ * which it is in sequence (RFC 5321 4.1.4, 3.3) and the flags that add to
+ * that, whether it must end a pipelined group (RFC 2920 3.1: EHLO, DATA,
+ * VRFY, EXPN, TURN, QUIT, NOOP; STARTTLS and AUTH also wait for their
+ * reply, RFC 3207 4.2 and RFC 4954 4), the shape of its arguments, the
+ * function that checks them and answers or asks the host (verbs_*.c), the
+ * one that applies the host's decision, and that decision's codes.
  */
 #include "internal.h"
 
-#define H SMTPP_CF_NEEDS_HELO
 #define E SMTPP_CF_NEEDS_EHLO
-#define N SMTPP_CF_NO_TXN
+#define T SMTPP_CF_NOT_IN_TLS
+#define A SMTPP_CF_NOT_AUTHED
+#define X SMTPP_CF_ANY_TEXT
 #define G SMTPP_CF_GROUP_END
 #define Z SMTPP_CF_NO_ARGS
 #define R SMTPP_CF_ARG_REQUIRED
 #define O SMTPP_CF_ARG_OPTIONAL
 
+/* Where a verb is in sequence (RFC 5321 4.1.4, 3.3): the command states. */
+#define ANY                                                                   \
+  (SMTPP_IN(SMTPP_ST_CMD_BEFORE_HELO) | SMTPP_IN(SMTPP_ST_CMD_AFTER_HELO) |   \
+   SMTPP_IN(SMTPP_ST_CMD_AFTER_MAIL) | SMTPP_IN(SMTPP_ST_CMD_AFTER_RCPT) |    \
+   SMTPP_IN(SMTPP_ST_CMD_AFTER_BDAT))
+#define NO_TXN SMTPP_IN(SMTPP_ST_CMD_AFTER_HELO) /* greeted, no transaction */
+#define TXN (SMTPP_IN(SMTPP_ST_CMD_AFTER_MAIL) | SMTPP_IN(SMTPP_ST_CMD_AFTER_RCPT))
+#define RCPTS SMTPP_IN(SMTPP_ST_CMD_AFTER_RCPT) /* >= 1 recipient accepted */
+#define CHUNKS (RCPTS | SMTPP_IN(SMTPP_ST_CMD_AFTER_BDAT))
+
+/* Decisions: the default code and the success codes smtpp_decide() takes
+ * (refusals are 4xx/5xx for all). */
+#define D250 250, {250}
+#define D252 252, {250, 251, 252} /* RFC 5321 3.5.3, 7.3: 252 by default */
+#define DRCPT 250, {250, 251, 252}
+#define D354 354, {354}
+#define DAUTH 535, {235, 334} /* refusing is the only safe default */
+#define NODEC 0, {0}
+
+/* name, len, verb, flags, allowed, needs_ext, help, check, proceed,
+ * default decision, success codes */
+#define CMD(NAME, V, FL, IN, EXT, HELP, CHECK, PROCEED, DEC)                  \
+  [SMTPP_VERB_##V] = {NAME, sizeof NAME - 1, SMTPP_VERB_##V, FL, IN, EXT, HELP, \
+                      CHECK, PROCEED, DEC}
+
 const smtpp_command smtpp_commands[SMTPP_VERB__COUNT] = {
-  [SMTPP_VERB_NONE] = {"", 0, SMTPP_VERB_NONE, 0, 0, ""},
-  [SMTPP_VERB_HELO] = {"HELO", 4, SMTPP_VERB_HELO, R, 0, "HELO <domain>"},
-  [SMTPP_VERB_EHLO] = {"EHLO", 4, SMTPP_VERB_EHLO, R | G, 0,
-                       "EHLO <domain or address literal>"},
-  [SMTPP_VERB_MAIL] = {"MAIL", 4, SMTPP_VERB_MAIL, H | N | R, 0,
-                       "MAIL FROM:<reverse-path> [parameters]"},
-  [SMTPP_VERB_RCPT] = {"RCPT", 4, SMTPP_VERB_RCPT, H | R, 0,
-                       "RCPT TO:<forward-path> [parameters]"},
-  [SMTPP_VERB_DATA] = {"DATA", 4, SMTPP_VERB_DATA, H | Z | G, 0, "DATA"},
-  [SMTPP_VERB_BDAT] = {"BDAT", 4, SMTPP_VERB_BDAT, H | E | R, SMTPP_EXT_CHUNKING,
-                       "BDAT <size> [LAST]"},
-  [SMTPP_VERB_RSET] = {"RSET", 4, SMTPP_VERB_RSET, Z, 0, "RSET"},
-  [SMTPP_VERB_VRFY] = {"VRFY", 4, SMTPP_VERB_VRFY, R | G, 0, "VRFY <string>"},
-  [SMTPP_VERB_EXPN] = {"EXPN", 4, SMTPP_VERB_EXPN, R | G, 0, "EXPN <string>"},
-  [SMTPP_VERB_HELP] = {"HELP", 4, SMTPP_VERB_HELP, O, 0, "HELP [<command> | STATUS]"},
-  [SMTPP_VERB_NOOP] = {"NOOP", 4, SMTPP_VERB_NOOP, O | G, 0, "NOOP [<string>]"},
-  [SMTPP_VERB_QUIT] = {"QUIT", 4, SMTPP_VERB_QUIT, Z | G, 0, "QUIT"},
-  [SMTPP_VERB_STARTTLS] = {"STARTTLS", 8, SMTPP_VERB_STARTTLS, H | E | N | Z | G,
-                           SMTPP_EXT_STARTTLS, "STARTTLS"},
-  [SMTPP_VERB_AUTH] = {"AUTH", 4, SMTPP_VERB_AUTH, H | E | N | R | G,
-                       SMTPP_EXT_AUTH, "AUTH <mechanism> [<initial-response>]"},
+  [SMTPP_VERB_NONE] = {"", 0, SMTPP_VERB_NONE, 0, 0, 0, "", NULL, NULL, NODEC},
+  /* RFC 5321 4.1.1.1 */
+  CMD("HELO", HELO, R, ANY, 0, "HELO <domain>", smtpp_check_helo,
+      smtpp_proceed_helo, D250),
+  CMD("EHLO", EHLO, R | G, ANY, 0, "EHLO <domain or address literal>",
+      smtpp_check_helo, smtpp_proceed_helo, D250),
+  /* 4.1.1.2, 4.1.1.3 */
+  CMD("MAIL", MAIL, R, NO_TXN, 0, "MAIL FROM:<reverse-path> [parameters]",
+      smtpp_check_mail_rcpt, smtpp_proceed_mail_rcpt, D250),
+  CMD("RCPT", RCPT, R, TXN, 0, "RCPT TO:<forward-path> [parameters]",
+      smtpp_check_mail_rcpt, smtpp_proceed_mail_rcpt, DRCPT),
+  /* 4.1.1.4; DATA after a BDAT chunk of the transaction is out of sequence */
+  CMD("DATA", DATA, Z | G, RCPTS, 0, "DATA", smtpp_check_data,
+      smtpp_proceed_data, D354),
+  /* RFC 3030 2: the chunk's reply comes from body.c */
+  CMD("BDAT", BDAT, E | R, CHUNKS, SMTPP_EXT_CHUNKING, "BDAT <size> [LAST]",
+      smtpp_check_bdat, NULL, NODEC),
+  /* 4.1.1.5 */
+  CMD("RSET", RSET, Z, ANY, 0, "RSET", smtpp_check_rset, NULL, NODEC),
+  /* 4.1.1.6, 4.1.1.7; RFC 6531 3.7.4 */
+  CMD("VRFY", VRFY, R | G, ANY, 0, "VRFY <string>", smtpp_check_vrfy,
+      smtpp_proceed_vrfy, D252),
+  CMD("EXPN", EXPN, R | G, ANY, 0, "EXPN <string>", smtpp_check_vrfy,
+      smtpp_proceed_vrfy, D252),
+  /* 4.1.1.8 */
+  CMD("HELP", HELP, O, ANY, 0, "HELP [<command> | STATUS]", smtpp_check_help,
+      NULL, NODEC),
+  /* 4.1.1.9: any text, even after a TAB */
+  CMD("NOOP", NOOP, O | G | X, ANY, 0, "NOOP [<string>]", smtpp_check_noop,
+      NULL, NODEC),
+  /* 4.1.1.10 */
+  CMD("QUIT", QUIT, Z | G, ANY, 0, "QUIT", smtpp_check_quit, NULL, NODEC),
+  /* RFC 3207 4, 4.2 */
+  CMD("STARTTLS", STARTTLS, E | T | Z | G, NO_TXN, SMTPP_EXT_STARTTLS,
+      "STARTTLS", smtpp_check_starttls, NULL, NODEC),
+  /* RFC 4954 4 */
+  CMD("AUTH", AUTH, E | A | R | G, NO_TXN, SMTPP_EXT_AUTH,
+      "AUTH <mechanism> [<initial-response>]", smtpp_check_auth,
+      smtpp_proceed_auth, DAUTH),
 };
 
 const char *smtpp_verb_name(int verb) {

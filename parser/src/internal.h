@@ -39,22 +39,47 @@ int smtpp_ci_prefix(const unsigned char *p, const unsigned char *end,
  * length, or 0 if malformed or truncated at end. */
 size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end);
 
+/* smtpp_session.helo_kind: which greeting the session accepted. */
+enum smtpp_helo_kind { SMTPP_HK_NONE = 0, SMTPP_HK_HELO = 1, SMTPP_HK_EHLO = 2 };
+
 /* ---- commands.c: the command table ---- */
-#define SMTPP_CF_NEEDS_HELO   (1u << 0) /* 503 before HELO/EHLO */
-#define SMTPP_CF_NEEDS_EHLO   (1u << 1) /* 503 in a HELO session */
-#define SMTPP_CF_NO_TXN       (1u << 2) /* 503 inside a transaction */
+#define SMTPP_CF_NEEDS_EHLO   (1u << 0) /* 503 unless in an EHLO session */
+#define SMTPP_CF_NOT_IN_TLS   (1u << 1) /* 503 once TLS is on (RFC 3207 4.2) */
+#define SMTPP_CF_NOT_AUTHED   (1u << 2) /* 503 once authenticated (RFC 4954 4) */
 #define SMTPP_CF_GROUP_END    (1u << 3) /* RFC 2920 3.1 last in group */
 #define SMTPP_CF_NO_ARGS      (1u << 4) /* verb CRLF only */
 #define SMTPP_CF_ARG_REQUIRED (1u << 5) /* verb SP something */
 #define SMTPP_CF_ARG_OPTIONAL (1u << 6) /* verb [SP something] */
+#define SMTPP_CF_ANY_TEXT     (1u << 7) /* a TAB may stand for the SP (NOOP) */
+
+/* The bit of a state in smtpp_command.allowed. */
+#define SMTPP_IN(state) (1u << (state))
+
+/* A verb's check: its arguments [arg, end) (the judge has checked the line,
+ * the sequence and the argument shape; ev, if not NULL, is a COMMAND event
+ * with verb and arg set).  It answers, or asks the host (smtpp_ask), and
+ * returns 0; or returns the smtpp_err the judge refuses the line with. */
+typedef int (*smtpp_check_fn)(smtpp_session *s, int verb,
+                              const unsigned char *arg,
+                              const unsigned char *end, smtpp_event *ev);
+/* A decision's proceed: the reply and the state change for code (valid for
+ * the event; 421 is handled before); enh and text from the host or NULL. */
+typedef void (*smtpp_proceed_fn)(smtpp_session *s, int verb, int code,
+                                 const char *enh, const char *text);
 
 typedef struct smtpp_command {
   const char *name;
   uint8_t len;
   uint8_t verb;        /* smtpp_verb */
   uint16_t flags;      /* SMTPP_CF_* */
+  uint16_t allowed;    /* SMTPP_IN(state) of the states where it is in
+                          sequence (RFC 5321 4.1.4, 3.3), else 503 */
   uint32_t needs_ext;  /* SMTPP_EXT_* that must be offered, else 502 */
   const char *help;    /* one-line usage for HELP <verb> */
+  smtpp_check_fn check;
+  smtpp_proceed_fn proceed; /* NULL: never decided by the host */
+  uint16_t dflt;       /* default decision */
+  uint16_t ok[3];      /* success codes smtpp_decide() takes (0: none) */
 } smtpp_command;
 
 extern const smtpp_command smtpp_commands[SMTPP_VERB__COUNT];
@@ -65,6 +90,14 @@ extern const smtpp_command smtpp_commands[SMTPP_VERB__COUNT];
 int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
                       size_t *vlen);
 
+/* Slice of [p, p + n). */
+static inline smtpp_slice smtpp_slice_of(const unsigned char *p, size_t n) {
+  smtpp_slice sl;
+  sl.p = p;
+  sl.len = n;
+  return sl;
+}
+
 /* ---- line.c: CRLF-only line framing ---- */
 typedef struct smtpp_line_result {
   const unsigned char *line; /* the complete line without CRLF */
@@ -73,8 +106,8 @@ typedef struct smtpp_line_result {
                                 are then its first SMTPP_LINE_MAX octets */
 } smtpp_line_result;
 
-/* Line framing state lives in the session (line[], line_len, line_state,
- * line_total).  Consumes from [p, end); returns the octets consumed.  Sets
+/* Line framing state lives in the session (line[], line_len,
+ * line_state).  Consumes from [p, end); returns the octets consumed.  Sets
  * *got to 1 when a complete line (or the end of an over-long one) was
  * reached; then *out describes it.  The line either points into the input
  * (nothing buffered) or into s->line.  bare_lf: SMTPP_LENIENT_BARE_LF. */
@@ -163,5 +196,103 @@ int smtpp_reply_err(smtpp_session *s, int err, int verb);
 size_t smtpp_out_free(const smtpp_session *s);
 /* Whether enhanced codes are used now (RFC 2034). */
 int smtpp_use_enh(const smtpp_session *s);
+
+/* Plain reply lines of the parser's own text: the enhanced code only when
+ * in force (smtpp_use_enh), never on 3xx (RFC 3463 2).  more: "code-". */
+void smtpp_reply(smtpp_session *s, int code, const char *enh,
+                 const char *text);
+void smtpp_reply_more(smtpp_session *s, int code, const char *enh,
+                      const char *text, int more);
+/* "hostname suffix" (the 220 greeting, the 221 to QUIT). */
+void smtpp_hostname_reply(smtpp_session *s, int code, const char *enh,
+                          const char *suffix);
+
+/* ---- config.c ---- */
+#define SMTPP_HOST_TEXT_MAX 127u /* host reply text kept (smtpp_decide) */
+size_t smtpp_bounded_len(const char *p, size_t max); /* strlen, at most max */
+int smtpp_config_ok(const smtpp_config *cfg);
+const char *smtpp_hostname(const smtpp_session *s);
+const char *smtpp_auth_mechs(const smtpp_session *s);
+uint32_t smtpp_max_rcpt(const smtpp_session *s);
+uint32_t smtpp_max_errors(const smtpp_session *s);
+uint64_t smtpp_size_limit(const smtpp_session *s); /* 0: none */
+
+/* ---- state.c: the one place a state is assigned ---- */
+void smtpp_set_state(smtpp_session *s, int state);
+void smtpp_reset_transaction(smtpp_session *s);
+void smtpp_close(smtpp_session *s);
+
+/* ---- judge.c ---- */
+/* Judges one complete command line l[0, len) (the first SMTPP_LINE_MAX
+ * octets of an over-long one, too_long set) and runs its verb. */
+void smtpp_judge_line(smtpp_session *s, const unsigned char *l, size_t len,
+                      int too_long, smtpp_event *ev);
+/* Refuses with err's reply; ev (if not NULL) becomes PROTOCOL_ERROR; the
+ * error budget may close the session with 421. */
+void smtpp_refuse(smtpp_session *s, int err, int verb, smtpp_event *ev);
+size_t smtpp_line_limit(const smtpp_session *s, int verb);
+int smtpp_has_8bit(const unsigned char *p, const unsigned char *end);
+
+/* ---- decide.c: host decisions ---- */
+#define SMTPP_PEND_NONE    SMTPP_VERB_NONE
+#define SMTPP_PEND_MESSAGE SMTPP_VERB__COUNT /* else: the verb's id */
+/* Raises a decidable event of kind (a verb, or the end of a message). */
+void smtpp_ask(smtpp_session *s, int kind, smtpp_event *ev);
+/* A decision's reply: text (the host's, sanitised) or deftext (own); enh
+ * as in smtpp_reply.  smtpp_refused: enh NULL becomes "c.0.0". */
+void smtpp_decided(smtpp_session *s, int code, const char *enh,
+                   const char *text, const char *deftext);
+void smtpp_refused(smtpp_session *s, int code, const char *enh,
+                   const char *text, const char *deftext);
+
+/* ---- verbs_envelope.c, verbs_service.c: checks and proceeds ---- */
+int smtpp_check_helo(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_mail_rcpt(smtpp_session *, int, const unsigned char *,
+                          const unsigned char *, smtpp_event *);
+int smtpp_check_data(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_bdat(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_rset(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_vrfy(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_help(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_noop(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_quit(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+int smtpp_check_starttls(smtpp_session *, int, const unsigned char *,
+                         const unsigned char *, smtpp_event *);
+int smtpp_check_auth(smtpp_session *, int, const unsigned char *,
+                     const unsigned char *, smtpp_event *);
+void smtpp_proceed_helo(smtpp_session *, int, int, const char *, const char *);
+void smtpp_proceed_mail_rcpt(smtpp_session *, int, int, const char *,
+                             const char *);
+void smtpp_proceed_data(smtpp_session *, int, int, const char *, const char *);
+void smtpp_proceed_vrfy(smtpp_session *, int, int, const char *, const char *);
+void smtpp_proceed_auth(smtpp_session *, int, int, const char *, const char *);
+/* A line after 334 (RFC 4954 4). */
+void smtpp_auth_response(smtpp_session *s, const unsigned char *l, size_t len,
+                         int too_long, smtpp_event *ev);
+/* BDAT: chunk-size [SP "LAST"] exactly [a, end), n <= 2^63 (RFC 3030 2):
+ * 0 or SMTPP_ERR_BDAT_SYNTAX; and the chunk of an out-of-sequence BDAT,
+ * read and thrown away before its 503. */
+int smtpp_bdat_args(const unsigned char *a, const unsigned char *end,
+                    uint64_t *size, int *last);
+void smtpp_bdat_discard(smtpp_session *s, const unsigned char *arg,
+                        const unsigned char *end);
+
+/* ---- body.c: DATA and BDAT bodies, the end of a message ---- */
+/* Feed [*p, end) to the DATA text / the BDAT chunk; 1 if *ev is set. */
+int smtpp_data_feed(smtpp_session *s, const unsigned char **p,
+                    const unsigned char *end, smtpp_event *ev);
+int smtpp_bdat_feed(smtpp_session *s, const unsigned char **p,
+                    const unsigned char *end, smtpp_event *ev);
+void smtpp_bdat_chunk_done(smtpp_session *s, smtpp_event *ev);
+void smtpp_proceed_message(smtpp_session *, int, int, const char *,
+                           const char *);
 
 #endif /* SMTPP_INTERNAL_H */

@@ -2,7 +2,7 @@
  * line.c - command line framing.
  *
  * RFC 5321 2.3.8 and 4.1.1.4: a line ends with CRLF and nothing else; a bare
- * CR or a bare LF is an octet of the line (the judge in session.c refuses
+ * CR or a bare LF is an octet of the line (the judge in judge.c refuses
  * it).  SMTPP_LENIENT_BARE_LF lets a bare LF end the line.
  *
  * A line that fits in [p, end) with nothing buffered is returned in place

@@ -77,7 +77,7 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
   /* "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1) */
   *bits = 0;
   if (smtpp_ci_eq(v, (size_t)(end - v), "NEVER")) {
-    *bits = 1;
+    *bits = SMTPP_NOTIFY_NEVER;
     return 0;
   }
   for (;;) { /* v < end: the value is never empty, nor after a comma */
@@ -85,11 +85,11 @@ static int check_notify(const unsigned char *v, const unsigned char *end,
     const unsigned char *e = c ? c : end;
     uint8_t bit;
     if (smtpp_ci_eq(v, (size_t)(e - v), "SUCCESS"))
-      bit = 2;
+      bit = SMTPP_NOTIFY_SUCCESS;
     else if (smtpp_ci_eq(v, (size_t)(e - v), "FAILURE"))
-      bit = 4;
+      bit = SMTPP_NOTIFY_FAILURE;
     else if (smtpp_ci_eq(v, (size_t)(e - v), "DELAY"))
-      bit = 8;
+      bit = SMTPP_NOTIFY_DELAY;
     else
       return SMTPP_ERR_BAD_PARAM;
     if (*bits & bit)
@@ -153,9 +153,9 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
   }
   case P_BODY:
     if (smtpp_ci_eq(v, n, "7BIT"))
-      out->body = 1;
+      out->body = SMTPP_BODY_7BIT;
     else if (smtpp_ci_eq(v, n, "8BITMIME"))
-      out->body = 2;
+      out->body = SMTPP_BODY_8BITMIME;
     else if (smtpp_ci_eq(v, n, "BINARYMIME"))
       return SMTPP_ERR_UNKNOWN_PARAM; /* RFC 3030 3 not offered: "cannot
                                          implement", RFC 5321 4.1.1.11 */
@@ -164,9 +164,9 @@ static int check_value(int id, const unsigned char *v, const unsigned char *end,
     return 0;
   case P_RET:
     if (smtpp_ci_eq(v, n, "FULL"))
-      out->ret = 1;
+      out->ret = SMTPP_RET_FULL;
     else if (smtpp_ci_eq(v, n, "HDRS"))
-      out->ret = 2;
+      out->ret = SMTPP_RET_HDRS;
     else
       return SMTPP_ERR_BAD_PARAM;
     return 0;

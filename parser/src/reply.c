@@ -45,9 +45,9 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
 
 static int put_line(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more, int trusted) {
-  size_t enh_len = enh ? strlen(enh) : 0;
-  if (enh_len > 11) /* callers pass "5.999.999" at most (enh_ok()); this */
-    enh_len = 11;   /* keeps the 512 bound should one ever pass more */
+  /* callers pass "5.999.999" at most (enh_ok()); the bound of 11 keeps
+   * the 512 limit should one ever pass more */
+  size_t enh_len = enh ? smtpp_bounded_len(enh, 11) : 0;
   /* 3 digits + sep + enh + SP + text + CRLF <= 512 */
   size_t room = REPLY_LINE_MAX - 4 - 2 - (enh_len ? enh_len + 1 : 0);
   if (text_len > room)
@@ -94,6 +94,30 @@ static const struct {
   SMTPP_ERROR_TABLE(XX)
 #undef XX
 };
+
+void smtpp_reply(smtpp_session *s, int code, const char *enh,
+                 const char *text) {
+  smtpp_reply_more(s, code, enh, text, 0);
+}
+
+void smtpp_reply_more(smtpp_session *s, int code, const char *enh,
+                      const char *text, int more) {
+  if ((code >= 300 && code < 400) || !smtpp_use_enh(s))
+    enh = NULL; /* RFC 3463 2: no 3.x.x class */
+  (void)smtpp_reply_own(s, code, enh, text, strlen(text), more);
+}
+
+void smtpp_hostname_reply(smtpp_session *s, int code, const char *enh,
+                          const char *suffix) {
+  char t[255 + 24]; /* a Domain (smtpp_config_ok) and a short suffix */
+  const char *h = smtpp_hostname(s);
+  size_t n = smtpp_bounded_len(h, 255);
+  size_t k = smtpp_bounded_len(suffix, 23);
+  memcpy(t, h, n);
+  memcpy(t + n, suffix, k);
+  t[n + k] = '\0';
+  smtpp_reply(s, code, enh, t);
+}
 
 int smtpp_reply_err(smtpp_session *s, int err, int verb) {
   if (err <= 0 || err >= SMTPP_ERR__COUNT || smtpp_err_code(err) == 0)

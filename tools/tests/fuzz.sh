@@ -59,6 +59,11 @@ fake|lenient)
     --suite "$suite" >/dev/null 2>&1 || fail "the reproducer disagrees with smtpp itself"
   if [ "$check" = fake ]; then
     grep -q "DATA exp 3xx got 2xx" "$tmp/log" || fail "no DATA 354/250 finding"
+  else
+    # the verdict classes of the suite: bare-LF framing is a violation
+    grep -q "^[0-9]* *violation *framing: bare LF" "$tmp/log" ||
+      fail "framing: bare LF is not filed as a violation"
+    grep -q '"verdict": "violation"' "$tmp/r.json" || fail "no verdict in the JSON"
   fi
   ;;
 determinism)

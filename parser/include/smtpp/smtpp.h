@@ -16,8 +16,14 @@
  *    longer than 512 octets including CRLF (RFC 5321 4.5.3.1.5) and no input
  *    byte is ever copied into a reply.
  *  - Policy: for MAIL, RCPT, DATA, end of message, VRFY/EXPN, HELO/EHLO and
- *    AUTH the host may answer with smtpp_decide() before it pulls replies or
- *    feeds again; if it does not, the parser's default (accept) applies.
+ *    AUTH the event is decidable: the session pauses until the host answers
+ *    with smtpp_decide() (or smtpp_decide_default()), now or later -- a
+ *    lookup may be asynchronous.  Nothing else resolves a decision: while
+ *    one is pending smtpp_feed() returns SMTPP_PAUSED and consumes nothing,
+ *    smtpp_out_buf() returns only the replies queued before it, and
+ *    smtpp_shutdown() refuses it.  A host that passes no event (ev == NULL)
+ *    to smtpp_feed() gets the defaults at once.  Fail closed: a refusal
+ *    the library cannot send as given is still sent as a refusal.
  *  - One result convention: every int-returning function returns a value
  *    >= 0 on success and -(smtpp_err) on failure.
  */
@@ -32,9 +38,9 @@ extern "C" {
 #endif
 
 #define SMTPP_VERSION_MAJOR 0
-#define SMTPP_VERSION_MINOR 1
+#define SMTPP_VERSION_MINOR 2
 #define SMTPP_VERSION_PATCH 0
-#define SMTPP_VERSION_STRING "0.1.0"
+#define SMTPP_VERSION_STRING "0.2.0"
 
 /* ------------------------------------------------------------------------
  * Errors and their default replies: one table.
@@ -70,7 +76,7 @@ extern "C" {
   XX(18, BDAT_SYNTAX,      421, "4.5.2", "Malformed BDAT, closing connection", "a BDAT line not obeyable exactly: its chunk cannot be skipped (RFC 3030 2, RFC 5321 3.8)") \
   XX(19, EIGHTBIT,         501, "5.5.4", "8-bit characters not allowed here",  "octet >127 without SMTPUTF8 (RFC 5321 2.3.1, RFC 6531)") \
   XX(20, BARE_CR_LF,       501, "5.5.2", "Bare CR or LF or NUL in command",    "CR and LF must only appear as CRLF (RFC 5321 2.3.8)") \
-  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "host reported a failed TLS handshake") \
+  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "a failed TLS handshake (not queued since 0.2: the peer expects TLS records, smtpp_tls_done(s, 0) just closes)") \
   XX(22, AUTH_CANCELLED,   501, "5.7.0", "Authentication cancelled",           "client sent * (RFC 4954 4)") \
   XX(23, SHUTDOWN,         421, "4.3.2", "Service shutting down, closing connection", "host requested shutdown (RFC 5321 3.8)") \
   XX(24, NULL_ARG,         0,   "",      "",                                   "a required argument is NULL") \
@@ -92,6 +98,7 @@ typedef enum smtpp_err {
   SMTPP_ERR__COUNT
 } smtpp_err;
 
+/* Lookups in static tables: no side effect, never NULL. */
 const char *smtpp_err_name(int err);   /* "LINE_TOO_LONG"; accepts err or -err */
 const char *smtpp_err_reason(int err); /* human reason */
 int smtpp_err_code(int err);           /* default SMTP code, 0 if none */
@@ -123,6 +130,7 @@ const char *smtpp_verb_name(int verb);
 #define SMTPP_EXT_ENHANCEDSTATUSCODES (1u << 6) /* RFC 2034 */
 #define SMTPP_EXT_STARTTLS      (1u << 7) /* RFC 3207: host can do TLS */
 #define SMTPP_EXT_AUTH          (1u << 8) /* RFC 4954: host does SASL */
+#define SMTPP_EXT_ALL ((SMTPP_EXT_AUTH << 1) - 1) /* every bit above */
 #define SMTPP_EXT_DEFAULT                                                     \
   (SMTPP_EXT_PIPELINING | SMTPP_EXT_SIZE | SMTPP_EXT_8BITMIME |               \
    SMTPP_EXT_SMTPUTF8 | SMTPP_EXT_DSN | SMTPP_EXT_CHUNKING |                  \
@@ -150,6 +158,7 @@ const char *smtpp_verb_name(int verb);
    "EHLO host.example." (RFC 5321 4.1.1.1 allows a Domain, and for EHLO an
    address literal, only).  Risk: the host sees an unvalidated name; never
    use it for anything but logging. */
+#define SMTPP_LENIENT_ALL ((SMTPP_LENIENT_HELO_NAME << 1) - 1)
 
 typedef struct smtpp_config {
   const char *hostname;       /* our domain in 220/250/221; must be a valid
@@ -167,7 +176,9 @@ typedef struct smtpp_config {
 } smtpp_config;
 
 /* Fills cfg with the defaults: all of SMTPP_EXT_DEFAULT, strict, 10 MiB
- * SIZE, 100 recipients, 20 errors, hostname "localhost". */
+ * SIZE, 100 recipients, 20 errors, hostname "localhost".  Writes only
+ * *cfg (NULL: nothing).  Fill one config once, before the first session,
+ * and share it read-only; never refill it while sessions use it. */
 void smtpp_config_default(smtpp_config *cfg);
 
 /* ------------------------------------------------------------------------
@@ -185,16 +196,23 @@ typedef enum smtpp_event_type {
   SMTPP_EV_NONE = 0,     /* nothing (returned with SMTPP_NEED_MORE etc.) */
   SMTPP_EV_COMMAND,      /* a command was accepted for processing: verb,
                             args; decidable for HELO/EHLO, MAIL, RCPT, DATA,
-                            VRFY, EXPN, AUTH */
+                            VRFY, EXPN, AUTH.  RSET, and an accepted
+                            HELO/EHLO, end the transaction. */
   SMTPP_EV_PROTOCOL_ERROR, /* the parser refused a line; .error says why;
-                            the reply is already queued */
+                            the reply is already queued.  With .verb BDAT
+                            and .error SIZE_EXCEEDED the transaction ended. */
   SMTPP_EV_BODY,         /* a piece of message body (DATA: dot-unstuffed;
-                            BDAT: the raw chunk) */
+                            BDAT: the raw chunk); .message_size is the
+                            running total, SMTPP_EVF_OVER_SIZE set once it
+                            passed the SIZE limit */
   SMTPP_EV_MESSAGE_END,  /* end of message (CRLF.CRLF, or BDAT LAST);
                             decidable unless .error is set (then the parser
-                            already failed it with that error's reply) */
-  SMTPP_EV_STARTTLS,     /* 220 queued: do the TLS handshake after sending
-                            the replies, then call smtpp_tls_done() */
+                            already failed it with that error's reply); the
+                            transaction ends either way */
+  SMTPP_EV_STARTTLS,     /* 220 queued; every octet given after the
+                            STARTTLS line was consumed and discarded.  Send
+                            the replies, do the TLS handshake, then call
+                            smtpp_tls_done().  The transaction ends. */
   SMTPP_EV_AUTH_RESPONSE,/* a client line in an AUTH exchange (.arg) */
   SMTPP_EV_CLOSE         /* 221 or 421 queued; nothing more is read */
 } smtpp_event_type;
@@ -204,20 +222,38 @@ typedef enum smtpp_event_type {
                                             a pipelined group */
 #define SMTPP_EVF_INPUT_PENDING (1u << 1) /* bytes followed this command in
                                             the same smtpp_feed() call (the
-                                            only chunking-dependent bit) */
+                                            only chunking-dependent bit);
+                                            on STARTTLS: they were
+                                            discarded (injected plaintext) */
 #define SMTPP_EVF_DECIDABLE     (1u << 2) /* smtpp_decide() applies */
 #define SMTPP_EVF_LAST          (1u << 3) /* BDAT LAST */
 #define SMTPP_EVF_SMTPUTF8      (1u << 4) /* MAIL carried SMTPUTF8 */
+#define SMTPP_EVF_OVER_SIZE     (1u << 5) /* BODY: the message already has
+                                            more octets than the SIZE limit;
+                                            it will end in 552 (RFC 1870 6),
+                                            so the host may stop storing */
+
+/* Values of smtpp_params.body (RFC 6152), .ret and .notify (RFC 3461 4). */
+#define SMTPP_BODY_NONE      0
+#define SMTPP_BODY_7BIT      1
+#define SMTPP_BODY_8BITMIME  2
+#define SMTPP_RET_NONE       0
+#define SMTPP_RET_FULL       1
+#define SMTPP_RET_HDRS       2
+#define SMTPP_NOTIFY_NEVER   (1u << 0) /* bits of .notify; 0 = not given */
+#define SMTPP_NOTIFY_SUCCESS (1u << 1)
+#define SMTPP_NOTIFY_FAILURE (1u << 2)
+#define SMTPP_NOTIFY_DELAY   (1u << 3)
 
 /* ESMTP parameters of MAIL/RCPT, decoded where the RFC defines a coding.
  * A slice with p == NULL means "absent". */
 typedef struct smtpp_params {
   uint64_t size;          /* SIZE=, valid if has_size */
   uint8_t has_size;
-  uint8_t body;           /* 0 none, 1 7BIT, 2 8BITMIME */
+  uint8_t body;           /* SMTPP_BODY_* */
   uint8_t smtputf8;       /* SMTPUTF8 given */
-  uint8_t ret;            /* 0 none, 1 FULL, 2 HDRS */
-  uint8_t notify;         /* bits: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY */
+  uint8_t ret;            /* SMTPP_RET_* */
+  uint8_t notify;         /* SMTPP_NOTIFY_* bits, 0 if not given */
   smtpp_slice envid;      /* ENVID= raw xtext (validated, decodes to no
                              CR/LF/NUL) */
   smtpp_slice orcpt_type; /* ORCPT= addr-type ("rfc822") */
@@ -239,7 +275,8 @@ typedef struct smtpp_event {
   smtpp_slice domain;     /* MAIL/RCPT mailbox domain or address literal */
   smtpp_slice initial;    /* AUTH initial response */
   uint64_t chunk_size;    /* BDAT n */
-  uint64_t message_size;  /* MESSAGE_END: unstuffed octets */
+  uint64_t message_size;  /* MESSAGE_END: unstuffed octets; BODY: octets
+                             so far, this piece included */
   smtpp_params params;    /* MAIL / RCPT */
 } smtpp_event;
 
@@ -256,37 +293,27 @@ typedef struct smtpp_session {
   /* PRIVATE */
   const smtpp_config *cfg;
   uint64_t msg_size;       /* unstuffed octets of the current message */
-  uint64_t declared_size;  /* SIZE= of the transaction */
   uint64_t bdat_left;      /* octets of the current BDAT chunk still due */
-  uint64_t bdat_chunk;     /* size of the current BDAT chunk */
   uint32_t nrcpt;          /* accepted recipients in the transaction */
   uint32_t nerrors;        /* protocol errors so far */
   uint32_t line_len;       /* octets gathered in line[] */
-  uint32_t line_total;     /* octets of the current line seen (saturating) */
   uint32_t data_line_len;  /* octets of the current text line in DATA */
   uint16_t out_head, out_len;
   uint8_t state;           /* smtpp_state */
   uint8_t data_state;      /* position inside a DATA line */
   uint8_t line_state;      /* CR seen / skipping an over-long line */
-  uint8_t helo_kind;       /* 0 none, 1 HELO, 2 EHLO */
-  uint8_t pending;         /* pending decision kind */
+  uint8_t helo_kind;       /* parser/src/internal.h smtpp_helo_kind */
+  uint8_t pending;         /* the decision awaited from the host */
   uint8_t msg_error;       /* smtpp_err that fails the current message */
   uint8_t bdat_last;
   uint8_t bdat_discard;    /* chunk is read and thrown away */
   uint8_t tls_active;
   uint8_t authenticated;
   uint8_t mail_utf8;       /* MAIL had SMTPUTF8 */
-  uint8_t closing;         /* close after the queued replies */
-  int16_t fatal;           /* sticky error (smtpp_err), 0 if none */
-  uint16_t dec_code;       /* host decision */
-  char dec_enh[12];     /* "5.999.999" and NUL */
-  char dec_text[128];
-  uint8_t dec_text_len;
-  uint8_t dec_set;
-  uint8_t pend_verb;
-  uint8_t pend_utf8;
+  uint8_t auth_await;      /* AUTH without initial response pends */
+  uint8_t pend_utf8;       /* MAIL SMTPUTF8 while that decision pends */
   uint8_t saved_state;     /* state to return to (AUTH, refused BDAT) */
-  uint64_t pend_size;
+  int16_t fatal;           /* sticky error (smtpp_err), 0 if none */
   unsigned char line[SMTPP_LINE_MAX];
   unsigned char out[SMTPP_OUT_MAX];
 } smtpp_session;
@@ -312,7 +339,9 @@ const char *smtpp_state_name(int state);
  * Functions.  All return >= 0 on success, -(smtpp_err) on failure.
  * ---------------------------------------------------------------------- */
 
-/* Validates cfg, resets s and queues the 220 greeting. */
+/* Validates cfg, resets s and queues the 220 greeting.  Side effects:
+ * every field of s; nothing else.  cfg is kept by pointer (it must
+ * outlive s) and never written; one config may serve every session. */
 int smtpp_init(smtpp_session *s, const smtpp_config *cfg);
 
 /* Return values of smtpp_feed(): */
@@ -321,50 +350,98 @@ int smtpp_init(smtpp_session *s, const smtpp_config *cfg);
 #define SMTPP_WANT_WRITE 2 /* reply buffer full: pull replies, then feed
                               again from in + *consumed */
 #define SMTPP_CLOSED     3 /* session over: send the replies, close */
+#define SMTPP_PAUSED     4 /* a decision is pending (nothing consumed):
+                              call smtpp_decide(), then feed the same
+                              octets again (llhttp's pause/resume) */
 
-/* Feeds up to len octets.  Call it in a loop until it returns
- * SMTPP_NEED_MORE, also when no input octet is left (len 0): some work
- * (the reply to a complete BDAT chunk, a pending decision) happens only
- * inside smtpp_feed().  The canonical host loop:
+/* Feeds up to len octets.  Sets *consumed to the octets used (the caller
+ * passes the rest again later) and, for SMTPP_EVENT, fills *ev.  Call it
+ * in a loop until it returns SMTPP_NEED_MORE, also when no input octet is
+ * left (len 0): the reply to a complete BDAT chunk is made only here.
+ * The canonical host loop:
  *   while ((r = smtpp_feed(s, p, n, &used, &ev)) != SMTPP_NEED_MORE) {
  *     p += used; n -= used;
- *     if (r == SMTPP_EVENT) handle(&ev);        // maybe smtpp_decide()
+ *     if (r == SMTPP_EVENT) handle(&ev);        // decide now or later
  *     else if (r == SMTPP_WANT_WRITE) flush();   // smtpp_out_buf/ack
- *     else break;                                // CLOSED or error < 0
- *   }
+ *     else break;   // PAUSED: keep p/n, resume after smtpp_decide();
+ *   }               // CLOSED or error < 0: flush and close
  *   flush();
- */
-/* Feeds up to len octets.  Sets *consumed to the octets used (the caller
- * passes the rest again later) and, for SMTPP_EVENT, fills *ev.  ev may be
- * NULL if the host does not care about events (default decisions apply).
- * Sticky: after a fatal error every call returns it until smtpp_init(). */
+ * After a decidable event the session is paused: the next call returns
+ * SMTPP_PAUSED, consuming nothing, until smtpp_decide() or
+ * smtpp_decide_default().  ev may be NULL if the host does not care about
+ * events: then every decision takes its default at once and the session
+ * never pauses.  After SMTPP_EV_STARTTLS, *consumed is len (the octets
+ * after the STARTTLS line are discarded: RFC 3207 5, CVE-2011-0411) and
+ * every octet fed before smtpp_tls_done() is discarded too.
+ * Side effects: the session's state and reply buffer.  Sticky: after a
+ * fatal error every call returns it until smtpp_init(). */
 int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
                smtpp_event *ev);
 
-/* Host answer to the last decidable event.  code must be valid for it:
+/* Host answer to the pending decision (the last decidable event), made at
+ * any time after the event: its reply is queued at once and the session
+ * resumes.  Codes:
  *   HELO/EHLO 250 | MAIL 250 | RCPT 250, 251, 252 | DATA 354 |
  *   MESSAGE_END 250 | VRFY/EXPN 250, 251, 252 | AUTH 235, 334 |
  *   any of them: 4xx, 5xx (421 also closes the session).
- * enh: enhanced code "x.y.z" or NULL (the parser picks a fitting one).
- * text: NULL for the default text; otherwise printable ASCII is kept, any
- * other octet becomes '?', and it is cut to keep the line within 512. */
+ * enh: enhanced code "c.d.d" of the code's class, or NULL (the parser
+ * picks a fitting one); 3xx codes take none.
+ * text: NULL for the default text; otherwise at most 127 octets, printable
+ * ASCII kept, any other octet sent as '?', cut to keep the line within 512.
+ * For EHLO it replaces the first line; the extension list follows.
+ * Returns 0 when applied as given.  Fails closed:
+ *   - a 4xx/5xx the library cannot send as given (code outside x00-x59,
+ *     malformed enhanced code or one of another class) is still sent as a
+ *     refusal: 451 / 554 instead of the code, the enhanced code's class
+ *     fixed or a default one; returns SMTPP_DECIDE_SUBSTITUTED;
+ *   - any other code, or a success code with an unusable enhanced code,
+ *     changes nothing: -SMTPP_ERR_BAD_CODE, the decision stays pending;
+ *   - no decision pending: -SMTPP_ERR_NO_DECISION.
+ * Side effects: queues the reply, moves the session on (e.g. a 250 to
+ * MAIL starts the transaction). */
+#define SMTPP_DECIDE_SUBSTITUTED 1
 int smtpp_decide(smtpp_session *s, int code, const char *enh, const char *text);
 
-/* Reply bytes waiting to be sent (pull interface, BearSSL style). */
+/* Applies the parser's default to the pending decision: 250 (EHLO: the
+ * extension list), 354 for DATA, 252 for VRFY/EXPN, 535 for AUTH.  For a
+ * host that has no policy for this event.  -SMTPP_ERR_NO_DECISION if none
+ * is pending.  Side effects: as smtpp_decide(). */
+int smtpp_decide_default(smtpp_session *s);
+
+/* Read-only queries (no side effect; valid at any time):
+ * 1 if a decision is pending (the session is paused), 0 if not,
+ * -SMTPP_ERR_NULL_ARG; and the reply octets waiting to be sent. */
+int smtpp_decision_pending(const smtpp_session *s);
+size_t smtpp_out_pending(const smtpp_session *s);
+
+/* Reply bytes waiting to be sent (pull interface, BearSSL style).
+ * smtpp_out_buf() has no side effect: it never resolves a pending decision,
+ * so it returns only the replies queued before it.  smtpp_out_ack(s, n)
+ * drops the first n octets (at most all of them) as sent. */
 const unsigned char *smtpp_out_buf(smtpp_session *s, size_t *len);
 void smtpp_out_ack(smtpp_session *s, size_t n);
 
-/* After SMTPP_EV_STARTTLS: the host reports the handshake.  ok != 0 starts
- * a fresh session (RFC 3207 4.2: the client must EHLO again); ok == 0
- * closes it with 421. */
+/* After SMTPP_EV_STARTTLS (send the 220 first): the host reports the
+ * handshake.  ok != 0: the session starts afresh over TLS (RFC 3207 4.2:
+ * the client must EHLO again; nothing from before is kept); feed only
+ * decrypted octets from now on.  ok == 0: the session is closed and
+ * nothing is queued (no plaintext 421 after a failed handshake: close the
+ * connection).  -SMTPP_ERR_NOT_IN_TLS if no STARTTLS is waiting. */
 int smtpp_tls_done(smtpp_session *s, int ok);
 
-/* Queues 421 and closes the session (RFC 5321 3.8), e.g. on shutdown. */
+/* Queues 421 4.3.2 and closes the session (RFC 5321 3.8), e.g. on
+ * shutdown or timeout.  A pending decision is refused by that 421 (it is
+ * the reply to the pending command), never accepted.  -SMTPP_ERR_CLOSED
+ * if already closed. */
 int smtpp_shutdown(smtpp_session *s);
 
-int smtpp_get_state(const smtpp_session *s); /* smtpp_state */
+/* smtpp_state of s (no side effect), -SMTPP_ERR_NULL_ARG for NULL.  No
+ * transaction is open in CMD_BEFORE_HELO, CMD_AFTER_HELO, TLS_HANDSHAKE,
+ * AUTH_RESPONSE and CLOSED. */
+int smtpp_get_state(const smtpp_session *s);
 
-/* Names, one table each in the library (parser/src/names.c):
+/* Names, one table each in the library (parser/src/names.c); no side
+ * effect:
  * smtpp_ext_name(SMTPP_EXT_SIZE) = "SIZE" (the EHLO keyword), NULL for
  * anything but one known bit; smtpp_ext_bit("size") = SMTPP_EXT_SIZE, 0 if
  * unknown (case-insensitive).  The same for leniencies ("bare-lf", ...).

@@ -1,0 +1,301 @@
+/*
+ * verbs_envelope.c - the verbs that open and fill a transaction: HELO,
+ * EHLO, MAIL, RCPT, DATA, BDAT (RFC 5321 4.1.1.1-4.1.1.4, RFC 3030 2).
+ *
+ * Each verb has a check (its arguments, its event, the decision it asks
+ * the host for) and, when decidable, a proceed (the decision's reply and
+ * state change).  The judge (judge.c) has already checked the line and the
+ * sequence, from the command table (commands.c).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- HELO / EHLO ---- */
+
+/* Domain (EHLO also address-literal), RFC 5321 4.1.1.1, with U-labels when
+ * SMTPUTF8 is offered (RFC 6531 3.7.1).  SMTPP_LENIENT_HELO_NAME takes any
+ * printable token. */
+int smtpp_check_helo(smtpp_session *s, int verb, const unsigned char *arg,
+                     const unsigned char *end, smtpp_event *ev) {
+  int err;
+  if (verb == SMTPP_VERB_EHLO && *arg == '[')
+    err = smtpp_check_address_literal(arg, end);
+  else
+    err = smtpp_check_domain(arg, end,
+                             (s->cfg->extensions & SMTPP_EXT_SMTPUTF8) != 0);
+  if (err && (s->cfg->lenient & SMTPP_LENIENT_HELO_NAME)) {
+    err = 0;
+    for (const unsigned char *p = arg; p < end && !err; p++)
+      if (!SMTPP_IS(*p, SMTPP_C_PRINT) || *p == ' ')
+        err = SMTPP_ERR_SYNTAX;
+  }
+  if (err)
+    /* a bad argument, not a bad address: no X.1.x */
+    return err == SMTPP_ERR_DOMAIN_TOO_LONG ? SMTPP_ERR_SYNTAX : err;
+  smtpp_ask(s, verb, ev);
+  return 0;
+}
+
+/* The EHLO reply (RFC 5321 4.1.1.1): the greeting line, then one line per
+ * extension offered.  No enhanced code (RFC 2034 4). */
+static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
+                       int untrusted) {
+  uint32_t ext = s->cfg->extensions;
+  static const char size_kw[] = "SIZE ";
+  char buf[sizeof size_kw - 1 + 20 + 1]; /* "SIZE " 20 digits (2^64) NUL */
+  const char *lines[9];                  /* the extensions but AUTH */
+  int n = 0;
+
+  if (ext & SMTPP_EXT_PIPELINING)
+    lines[n++] = "PIPELINING";
+  if (ext & SMTPP_EXT_SIZE) {
+    /* "SIZE" SP number (RFC 1870 4); 0 = no fixed maximum. */
+    uint64_t v = s->cfg->max_message_size;
+    char digits[20]; /* UINT64_MAX = 18446744073709551615: 20 digits */
+    _Static_assert(sizeof buf >= sizeof size_kw + sizeof digits,
+                   "SIZE line: keyword, 20 digits, NUL");
+    int d = 0;
+    do {
+      digits[d++] = (char)('0' + v % 10);
+      v /= 10;
+    } while (v);
+    memcpy(buf, size_kw, sizeof size_kw - 1);
+    for (int i = 0; i < d; i++)
+      buf[sizeof size_kw - 1 + (size_t)i] = digits[d - 1 - i];
+    buf[sizeof size_kw - 1 + (size_t)d] = '\0';
+    lines[n++] = buf;
+  }
+  if (ext & SMTPP_EXT_8BITMIME)
+    lines[n++] = "8BITMIME";
+  if (ext & SMTPP_EXT_SMTPUTF8)
+    lines[n++] = "SMTPUTF8";
+  if (ext & SMTPP_EXT_DSN)
+    lines[n++] = "DSN";
+  if (ext & SMTPP_EXT_CHUNKING)
+    lines[n++] = "CHUNKING";
+  if ((ext & SMTPP_EXT_STARTTLS) && !s->tls_active)
+    lines[n++] = "STARTTLS";
+  if (ext & SMTPP_EXT_ENHANCEDSTATUSCODES)
+    lines[n++] = "ENHANCEDSTATUSCODES";
+  int auth = (ext & SMTPP_EXT_AUTH) != 0;
+  if (untrusted)
+    (void)smtpp_reply_line(s, 250, NULL, first, first_len, n + auth > 0);
+  else
+    (void)smtpp_reply_own(s, 250, NULL, first, first_len, n + auth > 0);
+  for (int i = 0; i < n; i++)
+    (void)smtpp_reply_own(s, 250, NULL, lines[i], strlen(lines[i]),
+                          i + 1 < n || auth);
+  if (auth) {
+    static const char auth_kw[] = "AUTH ";
+    char a[sizeof auth_kw - 1 + 200]; /* smtpp_config_ok(): <= 200 octets */
+    const char *m = smtpp_auth_mechs(s);
+    size_t ml = smtpp_bounded_len(m, 200);
+    memcpy(a, auth_kw, sizeof auth_kw - 1);
+    memcpy(a + sizeof auth_kw - 1, m, ml);
+    (void)smtpp_reply_own(s, 250, NULL, a, sizeof auth_kw - 1 + ml, 0);
+  }
+}
+
+void smtpp_proceed_helo(smtpp_session *s, int verb, int code, const char *enh,
+                        const char *text) {
+  (void)enh; /* RFC 2034 4: no enhanced code on any reply to HELO/EHLO */
+  if (code >= 400) {
+    smtpp_decided(s, code, NULL, text, "Hello refused");
+    return;
+  }
+  s->helo_kind = verb == SMTPP_VERB_EHLO ? SMTPP_HK_EHLO : SMTPP_HK_HELO;
+  smtpp_reset_transaction(s); /* RFC 5321 4.1.4 */
+  const char *h = smtpp_hostname(s);
+  if (verb == SMTPP_VERB_EHLO) /* host text replaces only the first line */
+    ehlo_reply(s, text ? text : h,
+               text ? smtpp_bounded_len(text, SMTPP_HOST_TEXT_MAX) : strlen(h),
+               text != NULL);
+  else
+    smtpp_decided(s, 250, NULL, text, h);
+}
+
+/* ---- MAIL / RCPT (RFC 5321 4.1.1.2, 4.1.1.3) ---- */
+
+/* Steps over "FROM:" (MAIL) or "TO:" (RCPT), any case (RFC 5321 2.4),
+ * with a word compare: on the command path of every message. */
+static int path_keyword(const unsigned char **a, const unsigned char *end,
+                        int mail) {
+  const unsigned char *p = *a;
+  size_t n = mail ? 5 : 3;
+  if ((size_t)(end - p) < n || p[n - 1] != ':')
+    return 0;
+  /* clearing bit 5 upper-cases a letter and maps no other octet onto one */
+  if (mail) {
+    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    if ((w & 0xDFDFDFDFu) != ((uint32_t)'F' | (uint32_t)'R' << 8 |
+                              (uint32_t)'O' << 16 | (uint32_t)'M' << 24))
+      return 0;
+  } else if ((p[0] & 0xDF) != 'T' || (p[1] & 0xDF) != 'O') {
+    return 0;
+  }
+  *a = p + n;
+  return 1;
+}
+
+/* "MAIL FROM:" Reverse-path / "RCPT TO:" Forward-path, then parameters. */
+int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
+                          const unsigned char *end, smtpp_event *ev) {
+  int mail = verb == SMTPP_VERB_MAIL;
+  if (!path_keyword(&a, end, mail))
+    return SMTPP_ERR_SYNTAX;
+  if (s->cfg->lenient & SMTPP_LENIENT_PATH_SPACE)
+    while (a < end && *a == ' ')
+      a++;
+  uint32_t offered = s->helo_kind == SMTPP_HK_EHLO ? s->cfg->extensions : 0;
+  /* RFC 6531 3.5: a non-ASCII address in a transaction without SMTPUTF8
+   * is refused as such (550/553 X.6.7), not as a syntax error. */
+  int nonascii = mail ? SMTPP_ERR_NONASCII_SENDER : SMTPP_ERR_NONASCII_RCPT;
+  int lenient8 = (s->cfg->lenient & SMTPP_LENIENT_8BIT) != 0;
+  /* The path first, with UTF-8 allowed to find its end; whether UTF-8 was
+   * allowed is settled once the parameters are known (RFC 6531 3.3). */
+  smtpp_path path;
+  const unsigned char *after = NULL;
+  unsigned flags = SMTPP_ADDR_UTF8 | (mail ? SMTPP_ADDR_ALLOW_NULL
+                                           : SMTPP_ADDR_POSTMASTER);
+  int err = smtpp_parse_path(a, end, flags, &path, &after);
+  if (err) {
+    /* Malformed: 8-bit where UTF-8 could not be meant is non-ASCII. */
+    int could_utf8 = mail ? (offered & SMTPP_EXT_SMTPUTF8) != 0 : s->mail_utf8;
+    if (!could_utf8 && !lenient8 && smtpp_has_8bit(a, end))
+      return nonascii;
+    return err;
+  }
+  smtpp_params prm;
+  err = smtpp_parse_params(after, end, verb, offered,
+                           (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
+                           !mail && s->mail_utf8, &prm);
+  if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
+    return err;
+  int utf8 = mail ? prm.smtputf8 : s->mail_utf8;
+  if (!utf8 && !lenient8 && smtpp_has_8bit(a, after))
+    return nonascii;
+  if (err)
+    return err; /* SIZE over the limit: 552, only for a well-formed line */
+  if (!mail && s->nrcpt >= smtpp_max_rcpt(s))
+    return SMTPP_ERR_TOO_MANY_RCPTS; /* RFC 5321 4.5.3.1.10 */
+  if (ev) {
+    ev->path = smtpp_slice_of(path.mailbox, path.mailbox_len);
+    if (path.null_path)
+      ev->path = smtpp_slice_of(a + 1, 0);
+    ev->local = smtpp_slice_of(path.local, path.local_len);
+    ev->domain = smtpp_slice_of(path.domain, path.domain_len);
+    ev->params = prm;
+    if (prm.smtputf8)
+      ev->flags |= SMTPP_EVF_SMTPUTF8;
+  }
+  s->pend_utf8 = prm.smtputf8;
+  smtpp_ask(s, verb, ev);
+  return 0;
+}
+
+void smtpp_proceed_mail_rcpt(smtpp_session *s, int verb, int code,
+                             const char *enh, const char *text) {
+  int mail = verb == SMTPP_VERB_MAIL;
+  if (code >= 400) {
+    smtpp_refused(s, code, enh, text,
+                  mail ? "Sender refused" : "Recipient refused");
+    return;
+  }
+  if (mail) {
+    smtpp_set_state(s, SMTPP_ST_CMD_AFTER_MAIL);
+    s->mail_utf8 = s->pend_utf8;
+    s->nrcpt = 0;
+    smtpp_decided(s, code, enh ? enh : "2.1.0", text, "Sender OK");
+  } else {
+    smtpp_set_state(s, SMTPP_ST_CMD_AFTER_RCPT);
+    s->nrcpt++; /* cannot overflow: RCPT is refused at smtpp_max_rcpt() */
+    smtpp_decided(s, code, enh ? enh : "2.1.5", text, "Recipient OK");
+  }
+}
+
+/* ---- DATA (RFC 5321 4.1.1.4) ---- */
+
+int smtpp_check_data(smtpp_session *s, int verb, const unsigned char *arg,
+                     const unsigned char *end, smtpp_event *ev) {
+  (void)arg; /* "DATA" CRLF: the table refused arguments */
+  (void)end;
+  smtpp_ask(s, verb, ev);
+  return 0;
+}
+
+void smtpp_proceed_data(smtpp_session *s, int verb, int code, const char *enh,
+                        const char *text) {
+  (void)verb;
+  if (code >= 400) {
+    smtpp_refused(s, code, enh, text, "Data refused");
+    return;
+  }
+  smtpp_set_state(s, SMTPP_ST_DATA_TEXT);
+  s->data_state = SMTPP_DS_LINE_START;
+  s->data_line_len = 0;
+  s->msg_size = 0;
+  s->msg_error = 0;
+  smtpp_decided(s, 354, NULL, text, "End data with <CR><LF>.<CR><LF>");
+}
+
+/* ---- BDAT (RFC 3030 2) ---- */
+
+/* chunk-size [SP "LAST"], exactly [a, end); n at most 2^63. */
+int smtpp_bdat_args(const unsigned char *a, const unsigned char *end,
+                    uint64_t *size, int *last) {
+  const unsigned char *d = a;
+  uint64_t v = 0;
+  while (a < end && SMTPP_IS(*a, SMTPP_C_DIGIT)) {
+    unsigned dig = (unsigned)(*a - '0');
+    if (v > (UINT64_C(0x8000000000000000) - dig) / 10)
+      return SMTPP_ERR_BDAT_SYNTAX;
+    v = v * 10 + dig;
+    a++;
+  }
+  if (a == d)
+    return SMTPP_ERR_BDAT_SYNTAX;
+  *last = 0;
+  if (a < end) {
+    if (*a != ' ' || !smtpp_ci_eq(a + 1, (size_t)(end - a - 1), "LAST"))
+      return SMTPP_ERR_BDAT_SYNTAX;
+    *last = 1;
+  }
+  *size = v;
+  return 0;
+}
+
+/* Starts reading a chunk; discard: it is out of sequence and is thrown
+ * away, then refused with 503 (smtpp_bdat_chunk_done()). */
+static void bdat_start(smtpp_session *s, const unsigned char *arg,
+                       const unsigned char *end, int discard,
+                       smtpp_event *ev) {
+  uint64_t size = 0;
+  int last = 0;
+  /* the judge passed the line through bdat_refused(): it parses */
+  (void)smtpp_bdat_args(arg, end, &size, &last);
+  s->bdat_discard = (uint8_t)discard;
+  s->bdat_left = size;
+  s->bdat_last = (uint8_t)last;
+  if (discard)
+    s->saved_state = s->state; /* where the refused BDAT found us */
+  smtpp_set_state(s, SMTPP_ST_BDAT_CHUNK);
+  if (ev && !discard) {
+    ev->chunk_size = size;
+    if (last)
+      ev->flags |= SMTPP_EVF_LAST | SMTPP_EVF_GROUP_END;
+  }
+}
+
+void smtpp_bdat_discard(smtpp_session *s, const unsigned char *arg,
+                        const unsigned char *end) {
+  bdat_start(s, arg, end, 1, NULL);
+}
+
+int smtpp_check_bdat(smtpp_session *s, int verb, const unsigned char *arg,
+                     const unsigned char *end, smtpp_event *ev) {
+  (void)verb;
+  bdat_start(s, arg, end, 0, ev);
+  return 0; /* the chunk's end is answered by smtpp_bdat_chunk_done() */
+}
