@@ -93,6 +93,11 @@ ninja -C "$BLD" fuzz_session >"$OUT/build-pristine.log" 2>&1 ||
   { echo "mutants.sh: the unmutated tree does not build, see $OUT/build-pristine.log" >&2; exit 1; }
 FZ=$BLD/fuzz/fuzz_session
 SEEDS=("$SRC/corpus/seeds/session" "$SRC/corpus/regress/session")
+# the target's own dictionary and max_len (fuzz/fuzz_session.options)
+DICT=$SRC/fuzz/fuzz_session.dict
+[ -f "$DICT" ] || DICT=$SRC/dict/smtp.dict
+MAXLEN=$(sed -n 's/^max_len *= *//p' "$SRC/fuzz/fuzz_session.options" 2>/dev/null | head -1)
+MAXLEN=${MAXLEN:-4096}
 # The unmutated parser must pass its own corpus, or every verdict is noise.
 "$FZ" -runs=0 "${SEEDS[@]}" >"$OUT/pristine.log" 2>&1 ||
   { echo "mutants.sh: the unmutated parser fails its corpus, see $OUT/pristine.log" >&2; exit 1; }
@@ -149,8 +154,8 @@ for id in "${ids[@]}"; do
   start=$(date +%s)
   for w in $(seq 1 "$WORKERS"); do
     mkdir -p "$md/corpus$w"
-    ( cd "$md" && exec "$FZ" -max_total_time="$TIME" -timeout=10 -max_len=4096 \
-        -dict="$SRC/fuzz/fuzz_session.dict" -seed="$w" -artifact_prefix="$md/w$w-" \
+    ( cd "$md" && exec "$FZ" -max_total_time="$TIME" -timeout=10 -max_len="$MAXLEN" \
+        -dict="$DICT" -seed="$w" -artifact_prefix="$md/w$w-" \
         -print_final_stats=1 "$md/corpus$w" "${SEEDS[@]}" >"$md/fuzz$w.log" 2>&1 ) &
     pids+=($!)
   done
@@ -173,6 +178,11 @@ for id in "${ids[@]}"; do
     killed=1
   fi
   cp "$md/orig" "$SRC/$f"
+  if [ -z "$killed" ] && ! grep -q 'INITED' "$md"/fuzz*.log; then
+    VERDICT[$id]=STILLBORN # the fuzzer never started: no verdict
+    printf '%-34s %-14s %s\n' "$id" "${CAT[$id]}" "NO RUN (the fuzzer did not start, see $md/fuzz1.log)"
+    continue
+  fi
   if [ -n "$killed" ]; then
     how="fuzzing"
     grep -h -m1 -E 'VIOLATION [A-Z0-9_]+' "$md"/fuzz*.log | sed 's/.*VIOLATION \([A-Z0-9_]*\).*/\1/' >"$md/prop" || true
