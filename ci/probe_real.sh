@@ -7,7 +7,8 @@
 #
 # Servers (NAME):
 #   postfix            Postfix (Debian package), stock smtpd
-#   postfix-hardened   the same master, smtpd_forbid_bare_newline=yes
+#   postfix-hardened   the same master, smtpd_forbid_bare_newline=yes and no
+#                      exclusions (the default exempts $mynetworks, loopback too)
 #   aiosmtpd           python3-aiosmtpd, Sink handler, SIZE 10240000
 #   exim               Exim 4.96 over TCP (apt-get download + dpkg -x)
 #   exim-bs            the same Exim as `exim4 -bs` on stdin/stdout
@@ -40,7 +41,7 @@ only=""
 fuzz=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     --no-install) install=0 ;;
     --only) [ -n "${2:-}" ] || { echo "ci/probe_real.sh: --only needs a NAME" >&2; exit 2; }
             case " $ALL " in *" $2 "*) ;; *) echo "ci/probe_real.sh: --only: one of $ALL" >&2; exit 2 ;; esac
@@ -218,7 +219,7 @@ maillog_file = $TMP/postfix.log
 EOF
   cat >"$cfg/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
-127.0.0.1:$port2 inet n - n - - smtpd -o smtpd_forbid_bare_newline=yes
+127.0.0.1:$port2 inet n - n - - smtpd -o smtpd_forbid_bare_newline=yes -o smtpd_forbid_bare_newline_exclusions=
 pickup    unix  n - n 60   1 pickup
 cleanup   unix  n - n -    0 cleanup
 qmgr      unix  n - n 300  1 qmgr
