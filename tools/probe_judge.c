@@ -516,7 +516,7 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   else if (!verb[0])
     snprintf(verb, sizeof verb, "%s", n ? "?" : "EMPTY");
   if (g == 421) { /* allowed after any command (RFC 5321 3.8) */
-    add(res, "closed-421", "");
+    add(res, "closed-421", "%s", "");
     return 1;
   }
   if (g == 221 && strcmp(verb, "QUIT"))
@@ -527,7 +527,7 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   if (is_fail(e) && is_fail(g)) {
     const allowed_situation *a = allowed_get(sit);
     if (e == 421 && sit != ALLOWED_BDAT_MALFORMED) {
-      add(res, "error-budget", "");
+      add(res, "error-budget", "%s", "");
       return 0;
     }
     if (g / 100 == 4 && e / 100 == 5) {
@@ -557,14 +557,14 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
   }
   if (is_fail(e)) { /* the server accepts what smtpp refuses */
     if (sit == ALLOWED_MAIL_BEFORE_EHLO)
-      add(res, "mail-before-helo-accepted", "");
+      add(res, "mail-before-helo-accepted", "%s", "");
     else if (!ehlo && (sit == ALLOWED_BDAT_NO_RECIPIENT ||
                        sit == ALLOWED_AUTH_IN_TRANSACTION))
       /* an extension command in a HELO session: smtpp refuses it, the
        * RFCs do not oblige the server to (lenient) */
       add(res, "lenient-syntax", "%s:%d", verb, e);
     else if (sit == ALLOWED_MAIL_SIZE_EXCEEDED && size_over(l, n, s)) {
-      add(res, "size-over-max-accepted", "");
+      add(res, "size-over-max-accepted", "%s", "");
       by_situation(res, sit, -1);
     } else if (is_sequence(sit)) {
       add(res, "out-of-sequence-accepted", "%s", allowed_get(sit)->name);
@@ -770,7 +770,7 @@ static void judge_format(const dialog *c, const prun *R, presult *res) {
     const punit *u;
     if (!n)
       continue;
-    add(res, kinds[k].rule, "");
+    add(res, kinds[k].rule, "%s", "");
     if (!cur)
       continue;
     u = unit_of(R, reply_at(sc, off));
@@ -783,7 +783,7 @@ static void judge_format(const dialog *c, const prun *R, presult *res) {
   }
   if (R->wait == W_LINE_TOO_LONG || R->wait == W_TOO_BIG) {
     const punit *u = R->nu ? &R->u[R->nu - 1] : NULL;
-    add(res, "reply-endless", "");
+    add(res, "reply-endless", "%s", "");
     if (cur && u)
       evidence(c, R, u->start, u->end, "a bounded reply", (size_t)-1);
     if (cur)
@@ -859,12 +859,13 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
                 c->input.p[a + 4] == '\t');
       }
       if (!quit && bare) {
-        add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end", "");
+        add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end",
+            "%s", "");
         evidence(c, R, u->start, u->end,
                  "no 221: QUIT sits behind a bare CR or LF on a longer line",
                  i);
       } else if (!quit) {
-        add(res, "close-without-quit", "");
+        add(res, "close-without-quit", "%s", "");
         evidence(c, R, u->start, u->end, "not 221: only QUIT earns 221", i);
       }
     }
@@ -886,7 +887,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       continue;
     if (u->kind == U_PARTIAL && k + 1 == R->nu && R->stop == STOP_STARTTLS) {
       if (ng) {
-        add(res, "starttls-injection", "");
+        add(res, "starttls-injection", "%s", "");
         evidence(c, R, u->start, u->end,
                  "no reply: the bytes after STARTTLS are not TLS", u->r0);
       }
@@ -958,7 +959,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
         if (ee[0] && strcmp(ee, "-") && (s->ext &
                                          SMTPP_EXT_ENHANCEDSTATUSCODES) &&
             probe_case_ehlo(c) && g != 220 && !ge[0]) {
-          add(res, "enhanced-code-missing", "");
+          add(res, "enhanced-code-missing", "%s", "");
           snprintf(exp, sizeof exp, "%03d %s", e, ee);
           evidence(c, R, a, b, exp, u->r0 + i);
         }
@@ -968,7 +969,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       if (burst) {
         /* burst mode breaks RFC 2920 3.1 itself (it sends past DATA and
          * EHLO): a different code there is no verdict on the server */
-        add(res, "burst-differs", "");
+        add(res, "burst-differs", "%s", "");
         diverged = 1;
       } else {
         diverged = classify(res, s, c->input.p + a, b - a, e, g,
@@ -984,7 +985,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       if (sc->r[u->r0 + ne].code == 421) {
         char exp[200];
         snprintf(exp, sizeof exp, "%zu repl%s", ne, ne == 1 ? "y" : "ies");
-        add(res, "closed-421", "");
+        add(res, "closed-421", "%s", "");
         evidence(c, R, u->start, u->end, exp, u->r0 + ne);
       }
       diverged = 1;
@@ -1001,7 +1002,7 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
       } else if (R->stop == STOP_CLOSED && lastc >= 500) {
         /* after a difference: the close is its consequence */
       } else if (R->stop == STOP_CLOSED && lastc != 221 && lastc != 421) {
-        add(res, "drop-without-421", "");
+        add(res, "drop-without-421", "%s", "");
         evidence(c, R, u->start, u->end, exp, (size_t)-1);
         if (cur)
           snprintf(cur->got, sizeof cur->got,
@@ -1011,12 +1012,12 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
                  !odd_line(c->input.p + u->start,
                            u->end - u->start >= 2 ? u->end - u->start - 2
                                                   : 0)) {
-        add(res, "no-reply", "");
+        add(res, "no-reply", "%s", "");
         evidence(c, R, u->start, u->end, exp, (size_t)-1);
         if (cur)
           snprintf(cur->got, sizeof cur->got, "no reply in time");
       } else if (R->stop == STOP_WAIT) {
-        add(res, "no-reply-odd-input", "");
+        add(res, "no-reply-odd-input", "%s", "");
         evidence(c, R, u->start, u->end, exp, (size_t)-1);
       }
     }
