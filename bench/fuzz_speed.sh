@@ -37,7 +37,7 @@ cmake --build "$BUILD" --target "${TARGETS[@]}" >/dev/null
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS=detect_leaks=0
-declare -A rate
+declare -A rate crashed
 for t in "${TARGETS[@]}"; do
   layer="${t#fuzz_}"
   mkdir -p "$work/$t"
@@ -50,6 +50,12 @@ for t in "${TARGETS[@]}"; do
   # early, and the rate up to it is still the rate.
   out="$("$BUILD/fuzz/$t" "${args[@]}" "$work/$t" 2>&1 || true)"
   rate[$t]="$(sed -n 's/^stat::average_exec_per_sec: *//p' <<<"$out" | tail -n 1)"
+  # a crash ends the run before the final stats: its last status line
+  # ("#N ... exec/s: X") still gives the rate, marked with a '*'
+  if [ -z "${rate[$t]}" ]; then
+    rate[$t]="$(grep -a -o -E 'exec/s: [0-9]+' <<<"$out" | tail -n 1 | sed 's/exec\/s: //')"
+    [ -n "${rate[$t]}" ] && crashed[$t]="*"
+  fi
   rate[$t]="${rate[$t]:-0}"
 done
 
@@ -58,7 +64,7 @@ printf '%-14s %12s %10s\n' target exec/s "% empty"
 for t in "${TARGETS[@]}"; do
   pct=0
   [ "$empty" -gt 0 ] && pct=$(( 100 * ${rate[$t]} / empty ))
-  printf '%-14s %12s %9s%%\n' "$t" "${rate[$t]}" "$pct"
+  printf '%-14s %12s %9s%%  %s\n' "$t" "${rate[$t]}" "$pct" "${crashed[$t]:+(* stopped at a finding: rate up to it)}"
 done
 for t in "${TARGETS[@]}"; do
   echo "metric ${t}_execs ${rate[$t]}"

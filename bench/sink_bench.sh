@@ -130,7 +130,8 @@ start_smtpp() {
   spid=$!; pids+=("$spid")
   sport=""
   for _ in $(seq 100); do
-    sport=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$tmp/smtpp.$$.log")
+    # The shell may not have created the log yet: no file is not an error.
+    sport=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$tmp/smtpp.$$.log" 2>/dev/null || true)
     [ -n "$sport" ] && return 0
     sleep 0.05
   done

@@ -19,9 +19,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # ctest's ossfuzz_build runs .clusterfuzzlite/build.sh for libFuzzer and
 # AFL++ (afl++), zips and unzips the seed corpora (zip, unzip), and checks
 # the binaries (file, objdump from binutils) and the project and workflow
-# YAML files (python3-yaml).
+# YAML files (python3-yaml).  ctest example_host builds examples/host.c
+# against OpenSSL (libssl-dev), makes its key with the openssl CLI and
+# drives it from Python (python3).
 PACKAGES=(clang-14 llvm-14 libclang-rt-14-dev gcc cmake ninja-build
-          libcmocka-dev pkg-config binutils zip unzip afl++ file python3-yaml)
+          libcmocka-dev pkg-config binutils zip unzip afl++ file python3-yaml
+          libssl-dev openssl python3)
 # Fuzz campaigns (ci/fuzz.sh, ci/corpus.sh, ci/coverage.sh, --fuzz-deps):
 # AFL++ 4.x, gnuplot for the progress plot (gnuplot-nox: the png terminal
 # without the Qt/GTK stack), zip for seed-corpus zips, lcov for genhtml.
@@ -53,11 +56,12 @@ indent() { while IFS= read -r line; do printf '  %s\n' "$line"; done; }
 missing_deps() {
   local c
   for c in clang-14 clang++-14 llvm-symbolizer-14 llvm-profdata-14 gcc cmake ninja pkg-config ar \
-           zip unzip afl-clang-fast file objdump python3; do
+           zip unzip afl-clang-fast file objdump openssl python3; do
     command -v "$c" >/dev/null 2>&1 || echo "command $c"
   done
   python3 -c 'import yaml' 2>/dev/null || echo "python3 module yaml (python3-yaml)"
   [ -f /usr/include/cmocka.h ] || echo "file /usr/include/cmocka.h"
+  [ -f /usr/include/openssl/ssl.h ] || echo "file /usr/include/openssl/ssl.h (libssl-dev)"
   if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists cmocka; then
     echo "pkg-config module cmocka"
   fi

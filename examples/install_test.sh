@@ -7,7 +7,7 @@
 # with `cmake --install` into a temporary prefix, then builds examples/
 # against that prefix twice -- with CMake (find_package, CMAKE_PREFIX_PATH;
 # links the static smtpp::smtpp) and with pkg-config (PKG_CONFIG_PATH,
-# examples/Makefile; links libsmtpp.so.0) -- and runs both example programs
+# examples/Makefile; links libsmtpp.so.0.MINOR) -- and runs both example programs
 # on a small SMTP transcript, checking their output.  The temporary
 # directory is removed on exit.  Run by ctest as `install_examples`.
 set -euo pipefail
@@ -46,7 +46,11 @@ libdir=$(dirname "$(dirname "$pc")")
 for f in include/smtpp/smtpp.h share/doc/smtpp/LICENSE; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
-for f in libsmtpp.a libsmtpp.so libsmtpp.so.0 cmake/smtpp/smtppConfig.cmake \
+# SONAME: libsmtpp.so.MAJOR.MINOR while MAJOR is 0 (parser/CMakeLists.txt).
+ver() { sed -n "s/^#define SMTPP_VERSION_$1 \([0-9]*\)$/\1/p" \
+          "$prefix/include/smtpp/smtpp.h"; }
+soname="libsmtpp.so.$(ver MAJOR).$(ver MINOR)"
+for f in libsmtpp.a libsmtpp.so "$soname" cmake/smtpp/smtppConfig.cmake \
          cmake/smtpp/smtppConfigVersion.cmake cmake/smtpp/smtppTargets.cmake; do
   [ -e "$libdir/$f" ] || fail "$libdir/$f not installed"
 done
@@ -55,8 +59,8 @@ grep -qx 'License: MIT' "$libdir/pkgconfig/smtpp.pc" || fail "smtpp.pc has no 'L
 grep -qx 'set(smtpp_LICENSE "MIT")' "$libdir/cmake/smtpp/smtppConfig.cmake" ||
   fail "smtppConfig.cmake does not set smtpp_LICENSE to MIT"
 if command -v readelf >/dev/null; then
-  readelf -d "$libdir/libsmtpp.so" | grep -q 'SONAME.*\[libsmtpp\.so\.0\]' ||
-    fail "SONAME of libsmtpp.so is not libsmtpp.so.0"
+  readelf -d "$libdir/libsmtpp.so" | grep -qF "Library soname: [$soname]" ||
+    fail "SONAME of libsmtpp.so is not $soname"
 fi
 
 # The .so exports exactly the functions the header declares.
@@ -84,8 +88,8 @@ mkdir -p "$tmp/ex-pc"
 run make -C "$tmp/ex-pc" -f "$src/examples/Makefile" VPATH="$src/examples" \
   CC="$cc"
 if command -v readelf >/dev/null; then
-  readelf -d "$tmp/ex-pc/minimal" | grep -q 'NEEDED.*\[libsmtpp\.so\.0\]' ||
-    fail "the pkg-config build does not link libsmtpp.so.0"
+  readelf -d "$tmp/ex-pc/minimal" | grep -qF "Shared library: [$soname]" ||
+    fail "the pkg-config build does not link $soname"
 fi
 
 # 4. Run them on a transcript: two messages, one refused recipient, one
@@ -119,13 +123,15 @@ check() { # check NAME OUTPUT-FILE PATTERN...: every pattern matches a line
   done
 }
 
+# No LD_LIBRARY_PATH: the CMake build links libsmtpp.a, the pkg-config one
+# finds libsmtpp.so through the rpath examples/Makefile sets.
 for kind in cmake pc; do
   dir=$tmp/ex-$kind
-  (cd "$tmp" && LD_LIBRARY_PATH="$libdir" "$dir/minimal" <"$tmp/in.smtp") \
+  (cd "$tmp" && "$dir/minimal" <"$tmp/in.smtp") \
     >"$tmp/minimal.$kind.out" || fail "$kind minimal exited with $?"
-  (cd "$tmp" && LD_LIBRARY_PATH="$libdir" "$dir/minimal" 5 <"$tmp/in.smtp") \
+  (cd "$tmp" && "$dir/minimal" 5 <"$tmp/in.smtp") \
     >"$tmp/minimal5.$kind.out" || fail "$kind minimal 5 exited with $?"
-  (cd "$tmp" && LD_LIBRARY_PATH="$libdir" "$dir/policy" 300 <"$tmp/in.smtp") \
+  (cd "$tmp" && "$dir/policy" 300 <"$tmp/in.smtp") \
     >"$tmp/policy.$kind.out" || fail "$kind policy exited with $?"
 
   check "minimal ($kind)" "$tmp/minimal.$kind.out" \

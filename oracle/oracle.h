@@ -97,8 +97,8 @@ void oracle_trace_finish(oracle_trace *t, int state);
 /* Runs the real parser over in, fed in the chunks cut at splits (sorted
  * offsets, each <= len), each chunk copied into an exact-size block
  * (guard.h).
- * Replies are pulled after every call; no decision is ever made (the
- * parser's defaults apply), smtpp_tls_done() is never called. */
+ * Replies are pulled after every call; every decidable event gets
+ * smtpp_decide_default(), smtpp_tls_done() is never called. */
 void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
                          const size_t *splits, size_t nsplits, oracle_trace *t);
 

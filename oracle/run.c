@@ -1,8 +1,8 @@
 /*
  * run.c - drives the real parser through its public API only, the way a
  * careful host would: feed, record the event, pull every reply, repeat.
- * No decision is ever made (defaults apply) and smtpp_tls_done() is never
- * called.  Each chunk of a split run is copied into a buffer of exactly
+ * Every decidable event gets smtpp_decide_default() and smtpp_tls_done()
+ * is never called.  Each chunk of a split run is copied into a buffer of exactly
  * its size (guard.h: poisoned or guard-paged around it) so that a read past
  * the chunk is caught.
  */

@@ -162,7 +162,7 @@ static void test_err_replies(void **state) {
   }
   /* after HELO too (RFC 2034 4); with ENHANCEDSTATUSCODES not offered: none */
   smtpp_session *s = fresh();
-  s->helo_kind = 1;
+  s->helo_kind = SMTPP_HK_HELO;
   assert_int_equal(smtpp_use_enh(s), 1);
   bbuf got = {0};
   assert_int_equal(smtpp_reply_err(s, SMTPP_ERR_PATH_TOO_LONG, SMTPP_VERB_MAIL), 0);
@@ -177,7 +177,7 @@ static void test_err_replies(void **state) {
   smtpp_config_default(&cfg);
   cfg.extensions &= ~SMTPP_EXT_ENHANCEDSTATUSCODES;
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
-  g_s.helo_kind = 2;
+  g_s.helo_kind = SMTPP_HK_EHLO;
   assert_int_equal(smtpp_use_enh(&g_s), 0);
   assert_false(bad);
 }

@@ -394,6 +394,8 @@ static void discard_file(const deliver_file *f) {
 void deliver_set_wake(void (*wake)(void)) { F.wake = wake; }
 
 int deliver_writer_has_work(void) {
+  if (D.cfg.kind == DELIVER_DISCARD)
+    return 0;
   pthread_mutex_lock(&F.mu);
   int r = F.gone_len > 0 || (F.nspare < SPARE_MAX / 2 && !F.create_failed);
   pthread_mutex_unlock(&F.mu);
@@ -466,7 +468,6 @@ int deliver_begin(deliver_msg *m, const void *sender, size_t len) {
   m->matching = D.cfg.kind == DELIVER_MBOX;
   m->from_k = 0;
   m->gt = 0;
-  m->body_octets = 0;
   if (len > sizeof m->sender)
     len = sizeof m->sender;
   memcpy(m->sender, sender, len);
@@ -622,14 +623,14 @@ static void body(stage *g, deliver_msg *m, const unsigned char *p, size_t n) {
   }
 }
 
-void deliver_body(deliver_msg *m, const void *p, size_t n) {
-  m->body_octets += n;
+void deliver_body(deliver_msg *m, const void *p, size_t n, int over_size) {
   if (!storing(m))
     return;
   /* RFC 1870 6: past SIZE the message will be refused (552 at its end);
-   * keeping more of it would only fill the disk.  So the disk holds at
-   * most the limit plus one body piece (one read) plus the header lines. */
-  if (D.cfg.size_limit && m->body_octets > D.cfg.size_limit) {
+   * keeping more of it would only fill the disk.  The piece that passes
+   * the limit is not written, so the disk holds at most the limit plus the
+   * header lines. */
+  if (over_size) {
     drop_file(m);
     m->oversize = 1;
     return;

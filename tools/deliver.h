@@ -9,7 +9,8 @@
  *   RCPT      deliver_rcpt()      one Delivered-To per accepted recipient
  *   DATA/BDAT deliver_received()  the Received line (RFC 5321 4.4)
  *   body      deliver_body()      each piece as it arrives, until the body
- *                                 passes the SIZE limit: then the file is
+ *                                 passes the SIZE limit (the parser's
+ *                                 SMTPP_EVF_OVER_SIZE): then the file is
  *                                 removed and nothing more is stored
  *   end       deliver_end()       the last octets, on the event loop
  *             deliver_commit()    fsync, publish (writer.h runs it off the
@@ -54,7 +55,6 @@ typedef struct deliver_cfg {
   int kind;            /* DELIVER_* */
   const char *path;    /* Maildir directory or mbox file */
   int no_fsync;        /* 1: skip fsync() (faster, not crash-safe) */
-  uint64_t size_limit; /* body octets stored at most; 0 = no limit */
   uint32_t max_conn;   /* sessions at once (sizes the removal queue) */
 } deliver_cfg;
 
@@ -87,7 +87,6 @@ typedef struct deliver_msg {
   uint16_t sender_len;
   uint32_t tag;         /* the host's connection slot */
   uint64_t gt;          /* '>' octets held while matching */
-  uint64_t body_octets; /* unstuffed body octets received */
   char sender[DELIVER_SENDER_MAX];
 } deliver_msg;
 
@@ -116,8 +115,10 @@ int deliver_begin(deliver_msg *m, const void *sender, size_t len);
 void deliver_rcpt(deliver_msg *m, const void *path, size_t len);
 /* The first DATA or BDAT of a transaction (later calls do nothing). */
 void deliver_received(deliver_msg *m, const deliver_stamp *st);
-/* A body piece (a failure sets m->failed; past the limit, m->oversize). */
-void deliver_body(deliver_msg *m, const void *p, size_t n);
+/* A body piece (a failure sets m->failed).  over_size: the parser says
+ * the body passed the SIZE limit (SMTPP_EVF_OVER_SIZE): the file is
+ * dropped and nothing more is stored (m->oversize). */
+void deliver_body(deliver_msg *m, const void *p, size_t n, int over_size);
 /* The end of a message that the parser accepted.  Returns 1 when it must
  * still be committed (deliver_commit), 0 when it is delivered already
  * (discard), -1 when it cannot be (the file is removed). */

@@ -493,7 +493,8 @@ static void parse_replies(const unsigned char *buf, size_t len, int eof,
   l->after_close = rs.after_close;
   if (rs.nviol) {
     snprintf(l->pkind, sizeof l->pkind, "%s", rs_viol_name(rs.viol_kind));
-    snprintf(l->pmsg, sizeof l->pmsg, "%s", rs.viol);
+    snprintf(l->pmsg, sizeof l->pmsg, "%.*s", (int)sizeof l->pmsg - 1,
+             rs.viol); /* cut on purpose: gcc -Wformat-truncation */
   }
   for (size_t i = 0; i < rs.n; i++) {
     if (l->n == l->cap) {

@@ -1,7 +1,7 @@
 /*
  * serve_stdio.h - one SMTP session on stdin/stdout, driven by libsmtpp.
- * Host policy: accept everything, discard every message (no
- * smtpp_decide(): the parser's defaults apply).  No TLS: after STARTTLS the
+ * Host policy: accept everything, discard every message (every decidable
+ * event gets smtpp_decide_default()).  No TLS: after STARTTLS the
  * parser discards all input until end of input.
  */
 #ifndef SMTPP_TOOLS_SERVE_STDIO_H

@@ -7,10 +7,10 @@
  *   WRITE   replies wait for the socket (EPOLLOUT); input the parser could
  *           not take yet waits in the connection's pend buffer
  *   DISK    its message is with the writer thread (writer.h): the socket is
- *           out of epoll, unfed input waits in pend, no reply is pulled
- *           (smtpp_out_buf() would apply the default 250 before the message
- *           is durable) and no timeout applies; the writer's eventfd brings
- *           it back
+ *           out of epoll, unfed input waits in pend, the end-of-message
+ *           decision stays pending (the session is paused: no 250 can go
+ *           out before the message is durable) and no timeout applies; the
+ *           writer's eventfd brings it back
  *   LINGER  the session is over and its replies are written; our side is
  *           shut down and input is read and dropped until EOF or a short
  *           timeout, so the peer is not reset (a reset can destroy the last
@@ -105,6 +105,7 @@ typedef struct conn {
   int64_t t_cmd;       /* ms: last complete command (or the greeting) */
   int64_t t_body;      /* ms: DATA/BDAT began */
   uint64_t msg_size;   /* MESSAGE_END size of the message at the writer */
+  uint64_t body_octets; /* body so far (for --min-rate and the log) */
   char peer_ip[INET6_ADDRSTRLEN];
   char peer[PEER_MAX]; /* "192.0.2.1:1234", "[2001:db8::1]:1234" */
   char helo[HELO_MAX];
@@ -124,7 +125,6 @@ typedef struct server {
   uint32_t nfree;
   uint32_t active;
   int64_t idle_ms, session_ms, command_ms, reclaim_ms;
-  uint64_t size_limit;
   int delivery;        /* DELIVER_* */
   int shutting;
   int64_t shutdown_deadline;
@@ -241,6 +241,7 @@ static void log_counters(server *sv, const char *event) {
   sinklog_u64(l, "accepted", sv->n_msgs);
   sinklog_u64(l, "rejected", sv->n_rejected_msgs);
   sinklog_u64(l, "failed", sv->n_failed);
+  sinklog_u64(l, "log_dropped", sinklog_dropped());
   sinklog_end(l);
 }
 
@@ -248,7 +249,7 @@ static void close_conn(server *sv, conn *c, const char *why) {
   if (c->fd < 0)
     return;
   if (c->in_body && !c->msg.inflight)
-    log_message(sv, c, 0, c->msg.body_octets, why);
+    log_message(sv, c, 0, c->body_octets, why);
   c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   if (sv->trace_on) {
@@ -274,7 +275,7 @@ static void close_conn(server *sv, conn *c, const char *why) {
 
 static void start_linger(server *sv, conn *c) {
   if (c->in_body)
-    log_message(sv, c, 0, c->msg.body_octets, "session ended in the body");
+    log_message(sv, c, 0, c->body_octets, "session ended in the body");
   c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   shutdown(c->fd, SHUT_WR);
@@ -334,6 +335,7 @@ static void keep_rcpt(conn *c, const smtpp_slice *path) {
 
 static void end_transaction(conn *c) {
   c->in_tx = c->in_body = 0;
+  c->body_octets = 0;
   c->nrcpt = 0;
   c->rcpt_len = 0;
   c->rcpt_cut = 0;
@@ -403,7 +405,7 @@ static int on_event(server *sv, conn *c, const smtpp_event *ev) {
     if (c->in_tx && smtpp_get_state(&c->s) <= SMTPP_ST_CMD_AFTER_HELO) {
       if (c->in_body) {
         sv->n_rejected_msgs++;
-        log_message(sv, c, smtpp_err_code(ev->error), c->msg.body_octets,
+        log_message(sv, c, smtpp_err_code(ev->error), c->body_octets,
                     smtpp_err_name(ev->error));
       }
       deliver_abort(&c->msg);
@@ -414,7 +416,9 @@ static int on_event(server *sv, conn *c, const smtpp_event *ev) {
     c->t_cmd = sv->now;
     break;
   case SMTPP_EV_BODY:
-    deliver_body(&c->msg, ev->arg.p, ev->arg.len);
+    c->body_octets = ev->message_size; /* running total */
+    deliver_body(&c->msg, ev->arg.p, ev->arg.len,
+                 (ev->flags & SMTPP_EVF_OVER_SIZE) != 0);
     break;
   case SMTPP_EV_MESSAGE_END: {
     c->t_cmd = sv->now;
@@ -644,7 +648,7 @@ static void end_with(server *sv, conn *c, int bye) {
   (void)smtpp_out_buf(&c->s, &len);
   sv->n_timeouts++;
   if (c->in_body)
-    log_message(sv, c, 421, c->msg.body_octets, bye_reason[bye]);
+    log_message(sv, c, 421, c->body_octets, bye_reason[bye]);
   c->in_body = c->in_tx = 0;
   deliver_abort(&c->msg);
   if (c->mode == MODE_READ && len == 0) {
@@ -669,7 +673,7 @@ static int over_limit(server *sv, conn *c) {
   if (in_body_state(c)) {
     int64_t age = sv->now - c->t_body;
     if (sv->a.min_rate && age >= RATE_GRACE_MS &&
-        c->msg.body_octets * 1000 < (uint64_t)sv->a.min_rate * (uint64_t)age)
+        c->body_octets * 1000 < (uint64_t)sv->a.min_rate * (uint64_t)age)
       return BYE_RATE;
   } else if (sv->now - c->t_cmd >= sv->command_ms) {
     return BYE_COMMAND;
@@ -867,7 +871,7 @@ static void begin_shutdown(server *sv) {
     if (c->fd < 0 || c->mode == MODE_LINGER || c->mode == MODE_DISK)
       continue;
     if (c->in_body)
-      log_message(sv, c, 421, c->msg.body_octets, "shutdown");
+      log_message(sv, c, 421, c->body_octets, "shutdown");
     c->in_body = c->in_tx = 0;
     deliver_abort(&c->msg); /* not accepted: the client gets 421 */
     if (smtpp_get_state(&c->s) != SMTPP_ST_CLOSED)
@@ -995,7 +999,7 @@ static int setup(server *sv) {
     fprintf(stderr, "smtpp serve: epoll_ctl: %s\n", strerror(errno));
     return CLI_EXIT_FAIL;
   }
-  if (sv->delivery != DELIVER_DISCARD) {
+  if (sv->delivery != DELIVER_DISCARD || sinklog_enabled()) {
     sv->wfd = writer_start(sv->max_conn);
     if (sv->wfd < 0)
       return CLI_EXIT_FAIL;
@@ -1056,12 +1060,8 @@ int serve_tcp(const smtpp_config *cfg, const serve_tcp_args *a,
     for (int e = 0; e < 2; e++) /* RFC 2034: x.y.z only after EHLO */
       snprintf(sv->bye[b][e], sizeof sv->bye[b][e], "421 %s%.60s %s\r\n",
                e ? "4.4.2 " : "", sv->hostname, bye_text[b]);
-  /* RFC 1870: the limit is only in force when SIZE is offered. */
-  sv->size_limit = (cfg->extensions & SMTPP_EXT_SIZE)
-                       ? cfg->max_message_size : 0;
   memset(&dc, 0, sizeof dc);
   dc.no_fsync = a->no_fsync;
-  dc.size_limit = sv->size_limit;
   dc.max_conn = a->max_conn;
   if (a->maildir) {
     dc.kind = DELIVER_MAILDIR;

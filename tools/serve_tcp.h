@@ -1,9 +1,10 @@
 /*
  * serve_tcp.h - `smtpp serve --listen ADDR:PORT`: an epoll SMTP sink.
  *
- * One event-loop thread (level-triggered epoll, non-blocking sockets) and,
- * with --maildir or --mbox, one writer thread that makes messages durable
- * (writer.h), so no session waits for another one's fsync.  Each
+ * One event-loop thread (level-triggered epoll, non-blocking sockets) and
+ * one writer thread (writer.h) that makes messages durable, makes and
+ * removes temporary files and writes the log, so no session waits for
+ * another one's fsync.  Each
  * connection has one fixed smtpp_session from a pool allocated once at
  * start (--max-conn); nothing is allocated per connection, byte or
  * message.  Input is read 4 KiB at a time into one shared buffer and only

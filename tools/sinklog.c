@@ -7,6 +7,8 @@
 #include "esc.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,85 @@
 
 static int log_format = SINKLOG_TEXT;
 static sinklog_line line; /* the event loop's one line at a time */
+
+/* Asynchronous mode: lines go into a ring that the writer thread writes
+ * out, so a log file on a busy disk (an append can wait for the journal)
+ * never holds up the event loop.  A full ring drops lines and counts
+ * them. */
+#define RING_MAX (1u << 20)
+static struct {
+  pthread_mutex_t mu;
+  char *buf;            /* NULL: write each line at once */
+  size_t head, len;
+  uint64_t dropped;
+  void (*wake)(void);
+} Q = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void write_out(const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(2, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return; /* the log is best effort: never stop serving for it */
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+int sinklog_async(void (*wake)(void)) {
+  Q.buf = malloc(RING_MAX);
+  if (!Q.buf)
+    return -1;
+  Q.wake = wake;
+  return 0;
+}
+
+int sinklog_pending(void) {
+  pthread_mutex_lock(&Q.mu);
+  int r = Q.len > 0;
+  pthread_mutex_unlock(&Q.mu);
+  return r;
+}
+
+void sinklog_drain(void) {
+  static char chunk[64 * 1024]; /* the writer thread's */
+  for (;;) {
+    size_t n = 0;
+    pthread_mutex_lock(&Q.mu);
+    while (n < sizeof chunk && Q.len > 0) {
+      size_t k = RING_MAX - Q.head; /* up to the wrap */
+      if (k > Q.len)
+        k = Q.len;
+      if (k > sizeof chunk - n)
+        k = sizeof chunk - n;
+      memcpy(chunk + n, Q.buf + Q.head, k);
+      Q.head = (Q.head + k) % RING_MAX;
+      Q.len -= k;
+      n += k;
+    }
+    pthread_mutex_unlock(&Q.mu);
+    if (n == 0)
+      return;
+    write_out(chunk, n);
+  }
+}
+
+uint64_t sinklog_dropped(void) {
+  pthread_mutex_lock(&Q.mu);
+  uint64_t d = Q.dropped;
+  pthread_mutex_unlock(&Q.mu);
+  return d;
+}
+
+void sinklog_sync(void) {
+  sinklog_drain();
+  pthread_mutex_lock(&Q.mu);
+  free(Q.buf);
+  Q.buf = NULL;
+  Q.wake = NULL;
+  pthread_mutex_unlock(&Q.mu);
+}
 
 void sinklog_set_format(int format) { log_format = format; }
 
@@ -164,15 +245,24 @@ void sinklog_end(sinklog_line *l) {
   if (l->json)
     l->buf[l->len++] = '}';
   l->buf[l->len++] = '\n';
-  const char *p = l->buf;
-  size_t n = l->len;
-  while (n > 0) {
-    ssize_t w = write(2, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return; /* the log is best effort: never stop serving for it */
-    p += w;
-    n -= (size_t)w;
+  if (!Q.buf) {
+    write_out(l->buf, l->len);
+    return;
   }
+  int was_empty;
+  pthread_mutex_lock(&Q.mu);
+  was_empty = Q.len == 0;
+  if (Q.len + l->len <= RING_MAX) {
+    size_t tail = (Q.head + Q.len) % RING_MAX;
+    size_t k = RING_MAX - tail < l->len ? RING_MAX - tail : l->len;
+    memcpy(Q.buf + tail, l->buf, k);
+    memcpy(Q.buf, l->buf + k, l->len - k);
+    Q.len += l->len;
+  } else {
+    Q.dropped++;
+    was_empty = 0;
+  }
+  pthread_mutex_unlock(&Q.mu);
+  if (was_empty && Q.wake)
+    Q.wake();
 }

@@ -10,8 +10,9 @@
  * strings escaped as in common/esc.h (no raw control byte), lists joined with
  * ','.  JSON: one object per line, {"time":..., "event":..., ...}, lists
  * as arrays, strings escaped with esc_json().  A line is built in a
- * fixed buffer and written with one write(2); a field that does not fit
- * is cut and the line gets "truncated":true / truncated=1.
+ * fixed buffer and written with one write(2) (by the writer thread when
+ * there is one: writer.h); a field that does not fit is cut and the line
+ * gets "truncated":true / truncated=1.
  */
 #ifndef SMTPP_TOOLS_SINKLOG_H
 #define SMTPP_TOOLS_SINKLOG_H
@@ -44,7 +45,19 @@ void sinklog_cstr(sinklog_line *l, const char *key, const char *s);
 void sinklog_list_begin(sinklog_line *l, const char *key);
 void sinklog_list_item(sinklog_line *l, const void *p, size_t n);
 void sinklog_list_end(sinklog_line *l);
-/* Ends the line and writes it. */
+/* Ends the line and writes it (or queues it, in asynchronous mode). */
 void sinklog_end(sinklog_line *l);
+
+/* Asynchronous mode: sinklog_end() queues lines in a 1 MiB ring and calls
+ * wake() when the ring was empty; another thread writes them out with
+ * sinklog_drain().  Lines that do not fit are dropped and counted
+ * (sinklog_dropped()).  sinklog_sync() writes what is queued and goes back
+ * to writing each line at once; call it once that thread has stopped.
+ * Returns 0, or -1 (out of memory: lines stay synchronous). */
+int sinklog_async(void (*wake)(void));
+int sinklog_pending(void);
+void sinklog_drain(void);
+uint64_t sinklog_dropped(void);
+void sinklog_sync(void);
 
 #endif

@@ -12,7 +12,7 @@
  * into a dialog.  A client or server line longer than TRACE_LINE_MAX
  * octets is printed in pieces; the pieces after the first are tagged
  * "C+" / "S+".  The state in an E: line is the one smtpp_feed() left: for a
- * decidable event that is before the (default) decision is applied, so an
+ * decidable event that is before the host's decision is applied, so an
  * accepted EHLO still shows cmd_before_helo.
  */
 #ifndef SMTPP_TOOLS_TRACE_H

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "writer.h"
 
+#include "sinklog.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,11 +57,14 @@ static void *writer_main(void *arg) {
   for (;;) {
     uint32_t n = 0;
     pthread_mutex_lock(&W.mu);
-    while (W.todo.len == 0 && !W.quit && !deliver_writer_has_work())
+    while (W.todo.len == 0 && !W.quit && !deliver_writer_has_work() &&
+           !sinklog_pending())
       pthread_cond_wait(&W.cv, &W.mu);
     if (W.todo.len == 0) {
+      int quit = W.quit;
       pthread_mutex_unlock(&W.mu);
-      if (W.quit)
+      sinklog_drain();
+      if (quit)
         return NULL;
       deliver_writer_work(); /* make ready files, remove dropped ones */
       continue;
@@ -88,6 +93,7 @@ static void *writer_main(void *arg) {
     uint64_t one = 1;
     while (write(W.efd, &one, sizeof one) < 0 && errno == EINTR)
       ;
+    sinklog_drain();
     deliver_writer_work();
   }
 }
@@ -107,6 +113,9 @@ int writer_start(uint32_t max_conn) {
     return -1;
   }
   deliver_set_wake(wake);
+  if (sinklog_enabled() && sinklog_async(wake) < 0)
+    fprintf(stderr, "smtpp serve: no memory for the log queue: the log is "
+                    "written by the event loop\n");
   int r = pthread_create(&W.th, NULL, writer_main, NULL);
   if (r != 0) {
     fprintf(stderr, "smtpp serve: cannot start the writer thread: %s\n",
@@ -154,6 +163,7 @@ void writer_stop(void) {
     pthread_join(W.th, NULL);
     W.started = 0;
   }
+  sinklog_sync(); /* whatever the thread left, and synchronous from now */
   if (W.efd >= 0)
     close(W.efd);
   W.efd = -1;

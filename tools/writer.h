@@ -15,8 +15,10 @@
  * fsync fails (and unpublishes) every message of its batch.
  *
  * Between batches it makes empty temporary files ahead of need and
- * removes dropped ones (deliver_writer_work()), so the loop does not wait
- * for the journal on a file creation or removal either.
+ * removes dropped ones (deliver_writer_work()), and writes out the log
+ * lines the loop queued (sinklog.h), so the loop does not wait for the
+ * journal on a file creation, removal or log append either.  It runs
+ * whenever there is delivery or a log, also with discard.
  *
  * The queue holds at most one message per connection (a parked session
  * sends nothing more), so it is a fixed ring of max_conn entries, allocated

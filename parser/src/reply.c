@@ -45,9 +45,9 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
 
 static int put_line(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more, int trusted) {
-  size_t enh_len = enh ? strlen(enh) : 0;
-  if (enh_len > 11) /* callers pass "5.999.999" at most (enh_ok()); this */
-    enh_len = 11;   /* keeps the 512 bound should one ever pass more */
+  /* callers pass "5.999.999" at most (enh_ok()); the bound of 11 keeps
+   * the 512 limit should one ever pass more */
+  size_t enh_len = enh ? smtpp_bounded_len(enh, 11) : 0;
   /* 3 digits + sep + enh + SP + text + CRLF <= 512 */
   size_t room = REPLY_LINE_MAX - 4 - 2 - (enh_len ? enh_len + 1 : 0);
   if (text_len > room)

@@ -58,10 +58,10 @@ int smtpp_tls_done(smtpp_session *s, int ok) {
   if (s->state != SMTPP_ST_TLS_HANDSHAKE)
     return -SMTPP_ERR_NOT_IN_TLS;
   if (!ok) {
-    /* Nothing may go out in plaintext after a failed handshake (the peer
-     * expects TLS records): no 421, and anything still unsent dropped. */
-    s->out_head = 0;
-    s->out_len = 0;
+    /* Nothing is queued after a failed handshake: the peer expects TLS
+     * records, a plaintext 421 would only be noise (RFC 3207 4.1).  What
+     * is still unsent stays (the host sends the 220 before the handshake);
+     * cutting it could leave half a reply line. */
     smtpp_close(s);
     return 0;
   }

@@ -52,7 +52,9 @@ static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
   if (ext & SMTPP_EXT_SIZE) {
     /* "SIZE" SP number (RFC 1870 4); 0 = no fixed maximum. */
     uint64_t v = s->cfg->max_message_size;
-    char digits[20];
+    char digits[20]; /* UINT64_MAX = 18446744073709551615: 20 digits */
+    _Static_assert(sizeof buf >= sizeof size_kw + sizeof digits,
+                   "SIZE line: keyword, 20 digits, NUL");
     int d = 0;
     do {
       digits[d++] = (char)('0' + v % 10);
@@ -115,13 +117,34 @@ void smtpp_proceed_helo(smtpp_session *s, int verb, int code, const char *enh,
 
 /* ---- MAIL / RCPT (RFC 5321 4.1.1.2, 4.1.1.3) ---- */
 
+/* Steps over "FROM:" (MAIL) or "TO:" (RCPT), any case (RFC 5321 2.4),
+ * with a word compare: on the command path of every message. */
+static int path_keyword(const unsigned char **a, const unsigned char *end,
+                        int mail) {
+  const unsigned char *p = *a;
+  size_t n = mail ? 5 : 3;
+  if ((size_t)(end - p) < n || p[n - 1] != ':')
+    return 0;
+  /* clearing bit 5 upper-cases a letter and maps no other octet onto one */
+  if (mail) {
+    uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    if ((w & 0xDFDFDFDFu) != ((uint32_t)'F' | (uint32_t)'R' << 8 |
+                              (uint32_t)'O' << 16 | (uint32_t)'M' << 24))
+      return 0;
+  } else if ((p[0] & 0xDF) != 'T' || (p[1] & 0xDF) != 'O') {
+    return 0;
+  }
+  *a = p + n;
+  return 1;
+}
+
 /* "MAIL FROM:" Reverse-path / "RCPT TO:" Forward-path, then parameters. */
 int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
                           const unsigned char *end, smtpp_event *ev) {
   int mail = verb == SMTPP_VERB_MAIL;
-  if (mail ? !smtpp_ci_prefix(a, end, "FROM:") : !smtpp_ci_prefix(a, end, "TO:"))
+  if (!path_keyword(&a, end, mail))
     return SMTPP_ERR_SYNTAX;
-  a += mail ? 5 : 3;
   if (s->cfg->lenient & SMTPP_LENIENT_PATH_SPACE)
     while (a < end && *a == ' ')
       a++;

@@ -76,7 +76,7 @@ extern "C" {
   XX(18, BDAT_SYNTAX,      421, "4.5.2", "Malformed BDAT, closing connection", "a BDAT line not obeyable exactly: its chunk cannot be skipped (RFC 3030 2, RFC 5321 3.8)") \
   XX(19, EIGHTBIT,         501, "5.5.4", "8-bit characters not allowed here",  "octet >127 without SMTPUTF8 (RFC 5321 2.3.1, RFC 6531)") \
   XX(20, BARE_CR_LF,       501, "5.5.2", "Bare CR or LF or NUL in command",    "CR and LF must only appear as CRLF (RFC 5321 2.3.8)") \
-  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "host reported a failed TLS handshake") \
+  XX(21, TLS_FAILED,       421, "4.7.0", "TLS negotiation failed, closing connection", "a failed TLS handshake (not queued since 0.2: the peer expects TLS records, smtpp_tls_done(s, 0) just closes)") \
   XX(22, AUTH_CANCELLED,   501, "5.7.0", "Authentication cancelled",           "client sent * (RFC 4954 4)") \
   XX(23, SHUTDOWN,         421, "4.3.2", "Service shutting down, closing connection", "host requested shutdown (RFC 5321 3.8)") \
   XX(24, NULL_ARG,         0,   "",      "",                                   "a required argument is NULL") \
@@ -86,11 +86,10 @@ extern "C" {
   XX(28, CLOSED,           0,   "",      "",                                   "the session is closed") \
   XX(29, NOT_IN_TLS,       0,   "",      "",                                   "no TLS handshake is pending") \
   XX(30, MSG_FAILED,       554, "5.6.0", "Transaction failed",                 "message rejected") \
-  XX(31, PENDING,          0,   "",      "",                                   "a host decision is pending: call smtpp_decide() first") \
-  XX(32, NONASCII_SENDER,  550, "5.6.7", "Non-ASCII addresses not permitted for that sender", "UTF-8 reverse-path without SMTPUTF8 (RFC 6531 3.5)") \
-  XX(33, NONASCII_RCPT,    553, "5.6.7", "Non-ASCII addresses not permitted for that recipient", "UTF-8 forward-path without SMTPUTF8 (RFC 6531 3.5)") \
-  XX(34, AUTH_BASE64,      501, "5.5.2", "Cannot Base64-decode client response", "malformed base64 in AUTH (RFC 4954 4)") \
-  XX(35, AUTH_TOO_LONG,    500, "5.5.6", "Authentication Exchange line is too long", "SASL response over the line buffer (RFC 4954 4, 6)")
+  XX(31, NONASCII_SENDER,  550, "5.6.7", "Non-ASCII addresses not permitted for that sender", "UTF-8 reverse-path without SMTPUTF8 (RFC 6531 3.5)") \
+  XX(32, NONASCII_RCPT,    553, "5.6.7", "Non-ASCII addresses not permitted for that recipient", "UTF-8 forward-path without SMTPUTF8 (RFC 6531 3.5)") \
+  XX(33, AUTH_BASE64,      501, "5.5.2", "Cannot Base64-decode client response", "malformed base64 in AUTH (RFC 4954 4)") \
+  XX(34, AUTH_TOO_LONG,    500, "5.5.6", "Authentication Exchange line is too long", "SASL response over the line buffer (RFC 4954 4, 6)")
 
 typedef enum smtpp_err {
 #define SMTPP_XX_ENUM(id, name, code, enh, text, reason) SMTPP_ERR_##name = id,
@@ -99,6 +98,7 @@ typedef enum smtpp_err {
   SMTPP_ERR__COUNT
 } smtpp_err;
 
+/* Lookups in static tables: no side effect, never NULL. */
 const char *smtpp_err_name(int err);   /* "LINE_TOO_LONG"; accepts err or -err */
 const char *smtpp_err_reason(int err); /* human reason */
 int smtpp_err_code(int err);           /* default SMTP code, 0 if none */
@@ -176,7 +176,9 @@ typedef struct smtpp_config {
 } smtpp_config;
 
 /* Fills cfg with the defaults: all of SMTPP_EXT_DEFAULT, strict, 10 MiB
- * SIZE, 100 recipients, 20 errors, hostname "localhost". */
+ * SIZE, 100 recipients, 20 errors, hostname "localhost".  Writes only
+ * *cfg (NULL: nothing).  Fill one config once, before the first session,
+ * and share it read-only; never refill it while sessions use it. */
 void smtpp_config_default(smtpp_config *cfg);
 
 /* ------------------------------------------------------------------------
@@ -220,7 +222,9 @@ typedef enum smtpp_event_type {
                                             a pipelined group */
 #define SMTPP_EVF_INPUT_PENDING (1u << 1) /* bytes followed this command in
                                             the same smtpp_feed() call (the
-                                            only chunking-dependent bit) */
+                                            only chunking-dependent bit);
+                                            on STARTTLS: they were
+                                            discarded (injected plaintext) */
 #define SMTPP_EVF_DECIDABLE     (1u << 2) /* smtpp_decide() applies */
 #define SMTPP_EVF_LAST          (1u << 3) /* BDAT LAST */
 #define SMTPP_EVF_SMTPUTF8      (1u << 4) /* MAIL carried SMTPUTF8 */
@@ -431,9 +435,13 @@ int smtpp_tls_done(smtpp_session *s, int ok);
  * if already closed. */
 int smtpp_shutdown(smtpp_session *s);
 
-int smtpp_get_state(const smtpp_session *s); /* smtpp_state */
+/* smtpp_state of s (no side effect), -SMTPP_ERR_NULL_ARG for NULL.  No
+ * transaction is open in CMD_BEFORE_HELO, CMD_AFTER_HELO, TLS_HANDSHAKE,
+ * AUTH_RESPONSE and CLOSED. */
+int smtpp_get_state(const smtpp_session *s);
 
-/* Names, one table each in the library (parser/src/names.c):
+/* Names, one table each in the library (parser/src/names.c); no side
+ * effect:
  * smtpp_ext_name(SMTPP_EXT_SIZE) = "SIZE" (the EHLO keyword), NULL for
  * anything but one known bit; smtpp_ext_bit("size") = SMTPP_EXT_SIZE, 0 if
  * unknown (case-insensitive).  The same for leniencies ("bare-lf", ...).
