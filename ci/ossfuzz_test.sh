@@ -528,7 +528,7 @@ for cfg in $only; do
     fi
     short_run "$t" "$logs"
     printf '   %-15s %-18s %6s  %-28s %s%s\n' "$t" "$res" "${EDGES:--}" "${CALLS}" "${EPS:-?}" \
-      "${FINDING:+  (stopped at a finding)}"
+      "${FINDING:+  (found a crashing input)}"
   done
 done
 if [ "${#FINDINGS[@]}" -gt 0 ]; then
