@@ -51,7 +51,9 @@
 #   4. the seed corpus replayed (bad_build_check's disabled
 #      check_seed_corpus: `run_fuzzer T -runs=0` over the seed zip);
 #   5. a short run of each target from its seeds with the engine, the way
-#      run_fuzzer starts it (.options, dictionary): exec/s per target;
+#      run_fuzzer starts it (.options, dictionary): exec/s per target; a run
+#      that does not start fails, a crashing input it finds is listed at the
+#      end as a finding (a bug in the code under test, not in the build);
 #   6. coverage: the "coverage" sanitizer build, every target over its seed
 #      corpus as base-runner's `coverage` does (-merge=1), llvm-profdata +
 #      llvm-cov report of parser/src (TOTAL line printed).
@@ -99,6 +101,7 @@ if [ -n "$keep" ]; then mkdir -p "$keep" && tmp="$(cd "$keep" && pwd)"
 else tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT; fi
 mapfile -t LAYERS < <(grep -E '^[a-z]+$' "$ROOT/fuzz/targets")
 fail=0
+FINDINGS=()
 bad() { echo "   FAIL  $*"; fail=1; }
 
 # ---- the base images' environment -----------------------------------------
@@ -329,8 +332,13 @@ hf_run() { # target corpus workdir secs
 }
 
 # ---- 5. short runs -----------------------------------------------------------
-short_run() { # target logdir -> prints exec/s
+# Sets EPS (exec/s; empty if the engine did not run) and FINDING (the first
+# crash input the run saved, or empty).  A run that does not start fails the
+# check; an input that crashes the target is a finding in the code under
+# test, not in the build: it is reported (FINDINGS) for ci/triage.sh.
+short_run() { # target logdir
   local t="$1" c="$2/$1.corpus" r
+  EPS="" FINDING=""
   rm -rf "$c"; mkdir -p "$c"
   unzip -q -o "$OUT_DIR/${t}_seed_corpus.zip" -d "$c"
   if [ "$ENGINE" = libfuzzer ]; then
@@ -339,21 +347,43 @@ short_run() { # target logdir -> prints exec/s
        -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$2/$t-" "$c" \
        $(lf_options "$t") </dev/null >"$2/$t.run" 2>&1)
     r=$?
-    [ "$r" = 0 ] || { bad "$t: short run: exit $r"; grep -a -m3 -E 'ERROR|VIOLATION|disagrees' "$2/$t.run" | sed 's/^/         /'; }
-    sed -n 's/^stat::average_exec_per_sec: *//p' "$2/$t.run" | tail -n 1
+    EPS="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$2/$t.run" | tail -n 1)"
+    FINDING="$(find "$2" -maxdepth 1 -type f \( -name "$t-crash-*" -o -name "$t-leak-*" \
+                 -o -name "$t-timeout-*" -o -name "$t-oom-*" \) -print -quit)"
+    if [ "$r" != 0 ] && [ -n "$FINDING" ]; then
+      # stopped at a finding: the rate up to it, from the last status line
+      EPS="$(grep -a -o -E 'exec/s: [0-9]+' "$2/$t.run" | tail -n 1 | sed 's/exec\/s: //')"
+    elif [ "$r" != 0 ]; then
+      bad "$t: short run: exit $r"; grep -a -m3 -E 'ERROR|VIOLATION|disagrees' "$2/$t.run" | sed 's/^/         /'
+    fi
   elif [ "$ENGINE" = honggfuzz ]; then
     mkdir -p "$2/$t.hf-run"
     hf_run "$t" "$c" "$2/$t.hf-run" "$secs" >"$2/$t.run" 2>&1
-    [ -z "$(find "$2/$t.hf-run" -maxdepth 1 -name 'SIG*' -print -quit)" ] ||
-      bad "$t: short run: honggfuzz saved crashes in $2/$t.hf-run"
+    FINDING="$(find "$2/$t.hf-run" -maxdepth 1 -name 'SIG*' -print -quit)"
     # honggfuzz's closing "Summary iterations:N time:N speed:N ..." line
-    sed -n 's/^Summary iterations:.* speed:\([0-9]*\).*/\1/p' "$2/$t.run" | tail -n 1
+    EPS="$(sed -n 's/^Summary iterations:.* speed:\([0-9]*\).*/\1/p' "$2/$t.run" | tail -n 1)"
   else
     afl_run "$t" "$c" "$2/$t.afl-run" "$secs" >"$2/$t.run" 2>&1
-    [ -z "$(ls -A "$2/$t.afl-run/default/crashes" 2>/dev/null | grep -v README)" ] ||
-      bad "$t: short run: afl-fuzz saved crashes in $2/$t.afl-run/default/crashes"
-    sed -n 's/^execs_per_sec *: *//p' "$2/$t.afl-run/default/fuzzer_stats" 2>/dev/null | cut -d. -f1
+    FINDING="$(find "$2/$t.afl-run/default/crashes" -maxdepth 1 -name 'id:*' -print -quit 2>/dev/null)"
+    EPS="$(sed -n 's/^execs_per_sec *: *//p' "$2/$t.afl-run/default/fuzzer_stats" 2>/dev/null | cut -d. -f1)"
   fi
+  # the engine must have run: a status or closing line with its speed
+  # (honggfuzz prints no summary when SIGINT lands twice: its status lines)
+  if [ -z "$EPS" ] && ! { [ "$ENGINE" = honggfuzz ] && grep -q -E '^Sz:[0-9]+ Tm:' "$2/$t.run"; }; then
+    bad "$t: short run: the engine ran no input (log: $2/$t.run)"
+  fi
+  if [ -n "$FINDING" ]; then
+    # kept beyond the temporary directory: out/ossfuzz-findings/ (gitignored)
+    if [ -z "$keep" ]; then
+      local name; name="$(basename "$FINDING")"
+      case "$name" in "$t-"*) ;; *) name="$t-$name" ;; esac
+      mkdir -p "$ROOT/out/ossfuzz-findings"
+      cp "$FINDING" "$ROOT/out/ossfuzz-findings/$name"
+      FINDING="$ROOT/out/ossfuzz-findings/$name"
+    fi
+    FINDINGS+=("$t: $FINDING")
+  fi
+  return 0
 }
 
 # ---- 6. coverage ------------------------------------------------------------
@@ -496,9 +526,15 @@ for cfg in $only; do
          </dev/null >"$logs/$t.seeds.log" 2>&1) ||
         { bad "$t: a seed fails"; grep -a -m3 -E 'Running:|ERROR|VIOLATION|disagrees' "$logs/$t.seeds.log" | sed 's/^/         /'; }
     fi
-    eps="$(short_run "$t" "$logs")"
-    printf '   %-15s %-18s %6s  %-28s %s\n' "$t" "$res" "${EDGES:--}" "${CALLS}" "${eps:-?}"
+    short_run "$t" "$logs"
+    printf '   %-15s %-18s %6s  %-28s %s%s\n' "$t" "$res" "${EDGES:--}" "${CALLS}" "${EPS:-?}" \
+      "${FINDING:+  (found a crashing input)}"
   done
 done
+if [ "${#FINDINGS[@]}" -gt 0 ]; then
+  echo "== the short runs found ${#FINDINGS[@]} crashing input(s): bugs in the code under test, not in"
+  echo "   the build (triage: ci/triage.sh FILE --layer LAYER; docs/REPRODUCING.md):"
+  printf '   %s\n' "${FINDINGS[@]}"
+fi
 [ "$fail" = 0 ] && echo "ossfuzz_test: passed ($only)" || echo "ossfuzz_test: FAILED ($only)"
 exit "$fail"
