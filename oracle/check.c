@@ -155,7 +155,15 @@ static int text_ok(const model_result *mr, const model_reply *m, const bbuf *o,
       char e[64], a[64];
       esc_bytes(e, sizeof e, exp[i].p, exp[i].len, NULL);
       esc_bytes(a, sizeof a, act[i].p, act[i].len, NULL);
-      snprintf(why, cap, "EHLO keyword lines differ: expected \"%s\", got \"%s\"", e, a);
+      /* Composed whole (it fits: 45 + 2 x 63 octets), then cut to cap. */
+      char msg[200];
+      snprintf(msg, sizeof msg,
+               "EHLO keyword lines differ: expected \"%s\", got \"%s\"", e, a);
+      if (cap) {
+        size_t k = strlen(msg) < cap - 1 ? strlen(msg) : cap - 1;
+        memcpy(why, msg, k);
+        why[k] = '\0';
+      }
       return 0;
     }
   return 1;

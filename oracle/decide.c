@@ -21,6 +21,10 @@ static uint8_t next(oracle_tape *t) {
   return t && t->pos < t->len ? t->p[t->pos++] : 0;
 }
 
+/* The class digit of a reply code (codes[] holds only 2xx-5xx): one
+ * character, so the enhanced code provably fits enh_buf. */
+static char class_digit(int code) { return (char)('0' + (code / 100) % 10); }
+
 void oracle_tape_decision(oracle_tape *t, oracle_decision *d) {
   uint8_t v = next(t);
   d->what = v == 0 ? DEC_DEFAULT : (v & 15) == 0 ? DEC_SHUTDOWN : DEC_DECIDE;
@@ -29,14 +33,14 @@ void oracle_tape_decision(oracle_tape *t, oracle_decision *d) {
   d->enh = NULL;
   switch ((v >> 4) & 3) {
   case 1: /* fitting class, security subject (RFC 3463 3.8) */
-    snprintf(d->enh_buf, sizeof d->enh_buf, "%d.7.1", d->code / 100);
+    snprintf(d->enh_buf, sizeof d->enh_buf, "%c.7.1", class_digit(d->code));
     d->enh = d->enh_buf;
     break;
   case 2: /* always class 2: wrong for a refusal */
     d->enh = "2.1.0";
     break;
   case 3: /* the longest form RFC 3463 2 allows */
-    snprintf(d->enh_buf, sizeof d->enh_buf, "%d.999.999", d->code / 100);
+    snprintf(d->enh_buf, sizeof d->enh_buf, "%c.999.999", class_digit(d->code));
     d->enh = d->enh_buf;
     break;
   default:
