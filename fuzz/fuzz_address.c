@@ -39,7 +39,7 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const unsigned char *after = NULL;
     int err = smtpp_parse_path(p, p + n, pf, &out, &after);
     size_t used;
-    int alt, want = model_path(p, n, mf, utf8, &used, &alt);
+    int alt, want = model_path(p, n, mf, utf8, &used, &alt, NULL);
     if (!err != !want)
       FUZZ_FAIL("path: parser %s, model %s", smtpp_err_name(err), smtpp_err_name(want));
     if (!err && (size_t)(after - p) != used)

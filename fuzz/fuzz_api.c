@@ -6,7 +6,7 @@
  * calls (it lets the defaults decide), so this is where smtpp_decide(),
  * smtpp_tls_done(), smtpp_shutdown() and the config checks are fuzzed.
  *
- * No model here: it checks the contract of design.md 3 that holds for any
+ * No model here: it checks the contract of docs/DESIGN.md 3 that holds for any
  * call sequence:
  *   - smtpp_feed() never consumes more than it was given and returns one of
  *     its documented values; a negative (sticky) result repeats until init;

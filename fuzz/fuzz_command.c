@@ -52,7 +52,7 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.extensions &= ~(uint32_t)(SMTPP_EXT_DSN | SMTPP_EXT_SIZE | SMTPP_EXT_SMTPUTF8);
   size_t split = pl + (size - 2) / 2;
   oracle_report rep;
-  if (oracle_run(&cfg, in, n, &split, 1, &rep)) {
+  if (oracle_run(&cfg, in, n, &split, 1, NULL, &rep)) {
     oracle_report_print(&rep, stderr);
     abort();
   }

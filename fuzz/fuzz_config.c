@@ -33,12 +33,21 @@ FUZZ_HARNESS int fuzz_select(const uint8_t *data, size_t size, fuzz_setup *fs) {
   fs->cfg.max_message_size = sizes[d[2] & 7u];
   fs->cfg.max_errors = budgets[(d[2] >> 3) & 7u];
   fs->cfg.max_recipients = (d[2] & 0x40u) ? 101 : 100;
-  /* octet 3: number of split points (bits 0-2) */
+  /* octet 3: number of split points (bits 0-2); bit 3: a decision tape
+   * (one length octet, then that many decision octets) follows them */
   size_t ns = d[3] & 7u;
   if (size - pos < 2 * ns)
     ns = (size - pos) / 2;
   const uint8_t *sp = data + pos;
   pos += 2 * ns;
+  if ((d[3] & 8u) && pos < size) {
+    size_t tl = data[pos++];
+    if (tl > size - pos)
+      tl = size - pos;
+    fs->tape.p = data + pos;
+    fs->tape.len = tl;
+    pos += tl;
+  }
   fs->in = pos ? data + pos : data;
   fs->len = size - pos;
   for (size_t i = 0; i < ns; i++) {
@@ -65,5 +74,8 @@ void fuzz_print_setup(const fuzz_setup *fs, FILE *f) {
           fs->cfg.auth_mechanisms ? fs->cfg.auth_mechanisms : "(default)");
   for (size_t i = 0; i < fs->nsplits; i++)
     fprintf(f, " %zu", fs->splits[i]);
-  fprintf(f, " (of %zu client octets)\n", fs->len);
+  fprintf(f, " (of %zu client octets)\ndecisions:", fs->len);
+  for (size_t i = 0; i < fs->tape.len; i++)
+    fprintf(f, " %u", fs->tape.p[i]);
+  fprintf(f, "%s\n", fs->tape.len ? "" : " (none: defaults)");
 }

@@ -1,12 +1,13 @@
 /*
  * fuzz_config.h - the selector at the start of fuzz_session inputs: the
- * config (offered extensions, SIZE limit, error budget, leniencies) and the
- * split points, so one binary covers every mode (llhttp's fuzzer does the
+ * config (offered extensions, SIZE limit, error budget, leniencies), the
+ * split points and the host's decisions, so one binary covers every mode (llhttp's fuzzer does the
  * same).  Layout in fuzz/README.md.
  */
 #ifndef FUZZ_CONFIG_H
 #define FUZZ_CONFIG_H
 
+#include "decide.h"
 #include "smtpp/smtpp.h"
 
 #include <stddef.h>
@@ -20,6 +21,7 @@ typedef struct fuzz_setup {
   smtpp_config cfg;
   size_t splits[FUZZ_MAX_SPLITS];
   size_t nsplits;
+  oracle_tape tape;  /* the host's decisions (decide.h) */
   const uint8_t *in; /* the client's bytes */
   size_t len;
 } fuzz_setup;

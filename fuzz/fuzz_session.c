@@ -1,5 +1,5 @@
 /*
- * fuzz_session.c - the whole session under the oracle (design.md 5).
+ * fuzz_session.c - the whole session under the oracle (docs/DESIGN.md 5).
  *
  * Input layout (fuzz/README.md): 4 selector octets, 2 octets per split
  * point, then the client's bytes.  All-zero selector octets mean the
@@ -20,7 +20,7 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!fuzz_select(data, size, &fs))
     return 0;
   oracle_report rep;
-  if (oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &rep)) {
+  if (oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &fs.tape, &rep)) {
     fuzz_print_setup(&fs, stderr);
     oracle_report_print(&rep, stderr);
     abort();

@@ -180,9 +180,9 @@ static const allowed_situation table[ALLOWED__COUNT] = {
   S(AUTH_OK) "AUTH accepted", C(235), ALLOWED_MUST, "RFC 4954 4",
     "Should the client successfully complete the exchange, the SMTP server issues a 235 reply.",
     0, "2.7.0", "RFC 4954 6: 235 2.7.0", 0},
-  S(AUTH_CONTINUE) "AUTH challenge", C(334), ALLOWED_MUST, "RFC 4954 4",
+  S(AUTH_CONTINUE) "AUTH challenge (smtpp: the empty one, when AUTH came without an initial response)", C(334), ALLOWED_MUST, "RFC 4954 4",
     "A server challenge is sent as a 334 reply with the text part containing the [BASE64] encoded string supplied by the SASL mechanism.",
-    0, "", "RFC 2034 4: no enhanced code on 3xx replies", 0},
+    334, "", "RFC 2034 4: no enhanced code on 3xx replies", 0},
   S(MAIL_REFUSED) "MAIL refused", C(552, 451, 452, 550, 553, 503, 455, 555, 421), ALLOWED_MAY, "RFC 5321 4.3.2",
     "MAIL S: 250 E: 552, 451, 452, 550, 553, 503, 455, 555",
     0, "", "the host's", 0},
@@ -204,6 +204,9 @@ static const allowed_situation table[ALLOWED__COUNT] = {
   S(HELO_REFUSED) "HELO/EHLO refused", C(504, 550, 502, 421), ALLOWED_MAY, "RFC 5321 4.3.2",
     "EHLO or HELO S: 250 E: 504 (a conforming implementation could return this code only in fairly obscure cases), 550, 502",
     0, "", "the host's", 0},
+  S(AUTH_LINE_TOO_LONG) "an AUTH line or response over the server's buffer", C(500), ALLOWED_MUST, "RFC 4954 6",
+    "500 5.5.6 Authentication Exchange line is too long: This response to the AUTH command indicates that the authentication failed due to the client sending a [BASE64] response that is longer than the maximum buffer size available for the currently selected SASL mechanism.",
+    500, "5.5.6", "RFC 4954 6: 500 5.5.6", 0},
 };
 
 const allowed_situation *allowed_get(int id) {

@@ -92,7 +92,8 @@
   XX(MESSAGE_REFUSED)       /* message refused by policy (host) */           \
   XX(VRFY_ANSWERED)         /* VRFY answered by the host */                  \
   XX(EXPN_ANSWERED)         /* EXPN answered by the host */                  \
-  XX(HELO_REFUSED)          /* HELO/EHLO refused by policy (host) */
+  XX(HELO_REFUSED)          /* HELO/EHLO refused by policy (host) */       \
+  XX(AUTH_LINE_TOO_LONG)    /* an AUTH line over the SASL buffer */
 
 enum {
   ALLOWED_NONE = 0,

@@ -1,7 +1,11 @@
 /*
- * check.c - the ten properties of design.md section 5, each checked on its
- * own so that a fake parser breaking one rule trips exactly that one.
+ * check.c - the properties of docs/DESIGN.md section 5, each checked on
+ * its own so that a fake parser breaking one rule trips exactly that one.
+ * Only what a host observes is compared: replies (code, enhanced code,
+ * the texts the model can know: host texts and the EHLO lines), events,
+ * message bodies, closes.
  */
+#include "known.h"
 #include "oracle.h"
 
 #include "esc.h"
@@ -40,6 +44,11 @@ static rs_reader *read_replies(const bbuf *o) {
   return &rs;
 }
 
+static int m_bdat_line(const uint8_t *l) {
+  return (l[0] | 32) == 'b' && (l[1] | 32) == 'd' && (l[2] | 32) == 'a' &&
+         (l[3] | 32) == 't';
+}
+
 static void fmt_exp(char *d, size_t cap, const model_reply *m) {
   if (m == NULL) {
     snprintf(d, cap, "(no reply)");
@@ -64,21 +73,125 @@ static int reply_ok(const model_reply *m, const rs_reply *r) {
   return m->alt_code && r->code == m->alt_code && strcmp(r->enh, m->alt_enh) == 0;
 }
 
-/* P3/P4/P5/P6/P8/P9: the replies, one by one, against the model. */
-static int check_replies(const model_result *mr, const rs_reader *rs,
-                         const uint8_t *in, oracle_report *rep) {
+/* The text of reply line l (after "ddd-" / "ddd " and the enhanced code
+ * when the reply has one): [*t, *t + *n). */
+static void line_text(const uint8_t *l, size_t n, int has_enh, const uint8_t **t,
+                      size_t *tn) {
+  size_t i = n >= 4 ? 4 : n;
+  if (has_enh) {
+    while (i < n && l[i] != ' ')
+      i++;
+    if (i < n)
+      i++;
+  }
+  *t = l + i;
+  *tn = n - i;
+}
+
+/* The lines of the reply [at, end) without CRLF, at most cap. */
+static size_t reply_lines(const bbuf *o, const rs_reply *r, const uint8_t **lp,
+                          size_t *ln, size_t cap) {
+  size_t k = 0, i = r->off;
+  while (i + 1 < r->end && k < cap) {
+    size_t e = i;
+    while (e + 1 < r->end && !(o->p[e] == '\r' && o->p[e + 1] == '\n'))
+      e++;
+    lp[k] = o->p + i;
+    ln[k] = e - i;
+    k++;
+    i = e + 2;
+  }
+  return k;
+}
+
+static int cmp_span(const void *a, const void *b) {
+  const smtpp_slice *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->p, y->p, n);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The texts the model can know: a host's text (the last line), the EHLO
+ * reply (first line our domain, then the keyword lines, in any order). */
+static int text_ok(const model_result *mr, const model_reply *m, const bbuf *o,
+                   const rs_reply *r, char *why, size_t cap) {
+  if (!m->has_text && !m->ehlo)
+    return 1;
+  const uint8_t *lp[16];
+  size_t ln[16];
+  size_t nl = reply_lines(o, r, lp, ln, 16);
+  const uint8_t *want = mr->texts.p + m->text_off;
+  size_t wn = m->text_len;
+  const uint8_t *t;
+  size_t tn;
+  if (!m->ehlo) {
+    line_text(lp[nl - 1], ln[nl - 1], r->enh[0] != 0, &t, &tn);
+    if (tn == wn && memcmp(t, want, wn) == 0)
+      return 1;
+    snprintf(why, cap, "reply text differs from the host's text");
+    return 0;
+  }
+  smtpp_slice exp[16], act[16];
+  size_t ne = 0;
+  for (size_t i = 0, s0 = 0; i <= wn && ne < 16; i++)
+    if (i == wn || want[i] == '\n') {
+      exp[ne].p = want + s0;
+      exp[ne++].len = i - s0;
+      s0 = i + 1;
+    }
+  for (size_t i = 0; i < nl; i++) {
+    line_text(lp[i], ln[i], 0, &t, &tn);
+    act[i].p = t;
+    act[i].len = tn;
+  }
+  if (nl != ne || cmp_span(&exp[0], &act[0]) != 0) {
+    snprintf(why, cap, "EHLO reply: %zu lines, %zu expected, or the first line is not our domain", nl, ne);
+    return 0;
+  }
+  qsort(exp + 1, ne - 1, sizeof exp[0], cmp_span);
+  qsort(act + 1, nl - 1, sizeof act[0], cmp_span);
+  for (size_t i = 1; i < ne; i++)
+    if (cmp_span(&exp[i], &act[i]) != 0) {
+      char e[64], a[64];
+      esc_bytes(e, sizeof e, exp[i].p, exp[i].len, NULL);
+      esc_bytes(a, sizeof a, act[i].p, act[i].len, NULL);
+      snprintf(why, cap, "EHLO keyword lines differ: expected \"%s\", got \"%s\"", e, a);
+      return 0;
+    }
+  return 1;
+}
+
+/* P3/P4/P5/P6/P8/P9: the replies, one by one, against the model.
+ * Returns 1 if a known disagreement that changes what follows was met
+ * (the rest is then not compared). */
+static int check_replies(const model_result *mr, const oracle_trace *t,
+                         const rs_reader *rs, const uint8_t *in,
+                         oracle_report *rep) {
   size_t np = rs->n;
   const rs_reply *seen = rs->r;
-  char exp[96], act[96];
-  int bad = 0;
+  char exp[96], act[96], why[128];
   for (size_t i = 0; i < mr->nrep || i < np; i++) {
     const model_reply *m = i < mr->nrep ? &mr->rep[i] : NULL;
     const rs_reply *r = i < np ? &seen[i] : NULL;
-    if (m && r && reply_ok(m, r))
+    if (m && m->sit && !m->host && !allowed_code_ok(m->sit, m->code)) {
+      fire(rep, ORACLE_P4_MALFORMED_LINE, in, m->off, m->len, "a reply the RFCs allow",
+           "the model predicts another", allowed_get(m->sit)->rfc);
+      return 0;
+    }
+    if (m && r && reply_ok(m, r) && text_ok(mr, m, &t->out, r, why, sizeof why))
       continue;
+    if (m && r) {
+      known_reply kr = {r->code, r->enh, t->out.p + r->off, r->end - r->off};
+      int k = oracle_known_match(m, &kr);
+      if (k >= 0) {
+        rep->known |= 1u << k;
+        if (oracle_known_stops(k))
+          return 1;
+        continue;
+      }
+    }
     fmt_exp(exp, sizeof exp, m);
     fmt_act(act, sizeof act, r);
-    bad = 1;
     if (m == NULL) {
       const model_reply *last = &mr->rep[mr->nrep - 1];
       fire(rep, mr->tls ? ORACLE_P8_STARTTLS : ORACLE_P3_ONE_REPLY, in,
@@ -91,20 +204,96 @@ static int check_replies(const model_result *mr, const rs_reader *rs,
        * other missing reply is property 3 */
       fire(rep, m->err ? m->prop : ORACLE_P3_ONE_REPLY, in, m->off, m->len,
            exp, act, "a command got no reply");
+    } else if (reply_ok(m, r)) {
+      fire(rep, ORACLE_P4_MALFORMED_LINE, in, m->off, m->len, exp, act, why);
+    } else if (!m->err && i + 1 < mr->nrep && reply_ok(&mr->rep[i + 1], r)) {
+      /* the next command's reply in this one's place: this one got none */
+      fire(rep, ORACLE_P3_ONE_REPLY, in, m->off, m->len, exp, act,
+           "a command got no reply");
     } else {
       int prop = m->prop;
       if (m->err == 0 && (r->code == 500 || r->code == 501 || r->code == 555))
         prop = ORACLE_P4_MALFORMED_LINE; /* a well-formed line refused */
       else if (m->err == 0 && r->code == 503)
         prop = ORACLE_P5_SEQUENCE;
+      else if (prop == ORACLE_P3_ONE_REPLY && m->sit)
+        prop = ORACLE_P4_MALFORMED_LINE; /* a wrong answer, not a missing one */
       char d[128];
-      snprintf(d, sizeof d, "reply #%zu (model error id %d: %s)", i, m->err,
+      snprintf(d, sizeof d, "reply #%zu (%s, %s)", i,
+               m->sit ? allowed_get(m->sit)->name : "HOST_DECISION",
                m->err ? smtpp_err_name(m->err) : "success");
       fire(rep, prop, in, m->off, m->len, exp, act, d);
     }
-    break;
+    return 0;
   }
-  return bad;
+  return 0;
+}
+
+/* Another error id in the same PROTOCOL_ERROR line that the model also
+ * allows (ok: bits 1 << id). */
+static int error_alt(const uint8_t *la, size_t na, const uint8_t *le, size_t ne,
+                     uint64_t ok) {
+  static const char pe[] = "PROTOCOL_ERROR ";
+  size_t sa = na, se = ne;
+  while (sa > 0 && la[sa - 1] != ' ')
+    sa--;
+  while (se > 0 && le[se - 1] != ' ')
+    se--;
+  if (sa != se || sa < sizeof pe - 1 || memcmp(la, le, sa) != 0 ||
+      memcmp(le, pe, sizeof pe - 1) != 0)
+    return 0;
+  static const char key[] = "error="; /* common/eventfmt.h */
+  size_t k = sizeof key - 1;
+  if (na - sa < k || memcmp(la + sa, key, k) != 0)
+    return 0;
+  for (int e = 1; e < SMTPP_ERR__COUNT && e < 64; e++) {
+    const char *n = smtpp_err_name(e);
+    if (((ok >> e) & 1) && strlen(n) == na - sa - k && memcmp(n, la + sa + k, na - sa - k) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* P11: the events, line by line (evtext.c), against the model's. */
+static void check_events(const model_result *mr, const oracle_trace *t,
+                         const uint8_t *in, size_t len, oracle_report *rep) {
+  const bbuf *a = &t->ev_text, *e = &mr->events;
+  size_t ia = 0, ie = 0, n = 0;
+  while (ia < a->len || ie < e->len) {
+    const uint8_t *la = a->p + ia, *le = e->p + ie;
+    size_t na = 0, ne = 0;
+    while (ia + na < a->len && la[na] != '\n')
+      na++;
+    while (ie + ne < e->len && le[ne] != '\n')
+      ne++;
+    int same = (ia < a->len && ie < e->len) &&
+               ((na == ne && memcmp(la, le, na) == 0) ||
+                (n < mr->nevents && error_alt(la, na, le, ne, mr->ev_ok[n])));
+    if (!same) {
+      char exp[96], act[96], d[128];
+      if (ie < e->len)
+        esc_bytes(exp, sizeof exp, le, ne, NULL);
+      else
+        snprintf(exp, sizeof exp, "(no event)");
+      if (ia < a->len)
+        esc_bytes(act, sizeof act, la, na, NULL);
+      else
+        snprintf(act, sizeof act, "(no event)");
+      snprintf(d, sizeof d, "event #%zu differs from the model's", n);
+      size_t off = 0, ln = 0;
+      for (size_t k = 0; k < mr->nrep; k++)
+        if (mr->rep[k].ev_line > n) { /* the reply after event n */
+          off = mr->rep[k].off;
+          ln = mr->rep[k].len;
+          break;
+        }
+      fire(rep, ORACLE_P11_EVENTS, in, off ? off : len, off ? ln : 0, exp, act, d);
+      return;
+    }
+    ia += na + 1;
+    ie += ne + 1;
+    n++;
+  }
 }
 
 /* P6: messages accepted = terminators; bodies byte for byte. */
@@ -176,18 +365,84 @@ static void check_pair(const oracle_trace *a, const oracle_trace *b, int raw,
     what = "reply octets differ";
   else if (!same(a, b, raw ? 2 : 1))
     what = "events differ";
-  else if (a->state != b->state)
-    what = "final states differ";
   if (what)
     fire(rep, prop, NULL, len, 0, "same output", "different output", what);
 }
 
+/* P5, stated on its own: "a command out of order gets 503 and nothing
+ * observable changes".  The first line the model refuses as out of
+ * sequence is taken out of the input and the parser run again (with one
+ * error less in the budget, since the 503 counted): the replies must be
+ * the first run's without that 503, the events the first run's without
+ * its PROTOCOL_ERROR, the messages the same.  (A refused BDAT is left
+ * alone: its chunk follows it.) */
+static void check_p5_rerun(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                           const oracle_tape *tape, const model_result *mr,
+                           const oracle_trace *whole, oracle_report *rep) {
+  size_t k = 0;
+  while (k < mr->nrep && !(mr->rep[k].err == SMTPP_ERR_BAD_SEQUENCE &&
+                           mr->rep[k].len >= 4 && !m_bdat_line(in + mr->rep[k].off)))
+    k++;
+  uint32_t maxe = cfg->max_errors ? cfg->max_errors : 20;
+  if (k >= mr->nrep || maxe <= 1 || mr->rep[k].ev_line == 0)
+    return;
+  if (k + 1 < mr->nrep && mr->rep[k + 1].sit == ALLOWED_TOO_MANY_ERRORS)
+    return; /* the refusal spent the budget: without it the close moves */
+  const model_reply *m = &mr->rep[k];
+  const rs_reader *rs = read_replies(&whole->out);
+  if (k >= rs->n)
+    return;
+  size_t r_at = rs->r[k].off, r_end = rs->r[k].end;
+  static bbuf red, want_out, want_ev;
+  static oracle_trace again;
+  bbuf_reset(&red);
+  bbuf_add(&red, in, m->off);
+  bbuf_add(&red, in + m->off + m->len, len - m->off - m->len);
+  bbuf_reset(&want_out);
+  bbuf_add(&want_out, whole->out.p, r_at);
+  bbuf_add(&want_out, whole->out.p + r_end, whole->out.len - r_end);
+  bbuf_reset(&want_ev);
+  size_t line = 0, i = 0;
+  while (i < whole->ev_text.len) {
+    size_t e = i;
+    while (e < whole->ev_text.len && whole->ev_text.p[e] != '\n')
+      e++;
+    if (line != m->ev_line - 1)
+      bbuf_add(&want_ev, whole->ev_text.p + i, e + 1 - i);
+    i = e + 1;
+    line++;
+  }
+  smtpp_config c2 = *cfg;
+  c2.max_errors = maxe - 1;
+  oracle_trace_reset(&again);
+  oracle_trace_parser(&c2, red.p, red.len, NULL, 0, tape, &again);
+  const char *what = NULL;
+  if (again.out.len != want_out.len ||
+      (want_out.len && memcmp(again.out.p, want_out.p, want_out.len) != 0))
+    what = "without the refused line the replies differ";
+  else if (again.ev_text.len != want_ev.len ||
+           (want_ev.len && memcmp(again.ev_text.p, want_ev.p, want_ev.len) != 0))
+    what = "without the refused line the events differ";
+  else if (again.nmsg != whole->nmsg)
+    what = "without the refused line the messages differ";
+  for (size_t g = 0; !what && g < again.nmsg; g++)
+    if (again.msg[g].kind != whole->msg[g].kind ||
+        again.msg[g].body.len != whole->msg[g].body.len ||
+        (again.msg[g].body.len &&
+         memcmp(again.msg[g].body.p, whole->msg[g].body.p, again.msg[g].body.len) != 0))
+      what = "without the refused line the messages differ";
+  if (what)
+    fire(rep, ORACLE_P5_SEQUENCE, in, m->off, m->len, "nothing observable changes",
+         "something changed", what);
+}
+
 int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
-                 const oracle_trace *whole, const oracle_trace *split,
-                 const oracle_trace *again, oracle_report *rep) {
+                 const oracle_tape *tape, const oracle_trace *whole,
+                 const oracle_trace *split, const oracle_trace *again,
+                 oracle_report *rep) {
   memset(rep, 0, sizeof *rep);
   static model_result mr; /* reused between calls: not thread-safe */
-  model_run(cfg, in, len, &mr);
+  model_run(cfg, in, len, tape, &mr);
 
   check_p1(whole, "whole", len, rep);
   if (split)
@@ -196,25 +451,23 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
   if (rs->nviol)
     fire(rep, ORACLE_P2_REPLY_FORMAT, NULL, len, 0, "well-formed replies",
          "malformed", rs->viol);
-  int bad = check_replies(&mr, rs, in, rep);
+  int stop = check_replies(&mr, whole, rs, in, rep);
   if (whole->events_after_tls)
     fire(rep, ORACLE_P8_STARTTLS, NULL, len, 0, "no event after STARTTLS",
          "events", "pipelined input after STARTTLS was executed");
   if (whole->events_after_close)
     fire(rep, ORACLE_P3_ONE_REPLY, NULL, len, 0, "nothing after close",
          "events", "events after the session closed");
-  check_messages(&mr, whole, in, len, rep);
-  if (!bad && whole->state != mr.state) {
-    char e[32], a[32];
-    snprintf(e, sizeof e, "state %s", smtpp_state_name(mr.state));
-    snprintf(a, sizeof a, "state %s", smtpp_state_name(whole->state));
-    fire(rep, whole->state == SMTPP_ST_CLOSED ? ORACLE_P9_LIMITS : ORACLE_P5_SEQUENCE,
-         NULL, len, 0, e, a, "final state differs from the model's");
+  if (!stop) {
+    check_messages(&mr, whole, in, len, rep);
+    check_events(&mr, whole, in, len, rep);
   }
   if (split)
     check_pair(whole, split, 0, ORACLE_P7_SPLIT, len, rep);
   if (split && again)
     check_pair(split, again, 1, ORACLE_P10_DETERMINISM, len, rep);
+  if (!rep->fired && !stop)
+    check_p5_rerun(cfg, in, len, tape, &mr, whole, rep);
   int n = 0;
   for (int p = 1; p < ORACLE__COUNT; p++)
     n += (rep->fired >> p) & 1;

@@ -272,9 +272,13 @@ static int ci_prefix(const uint8_t *p, size_t n, const char *lit) {
 }
 
 int model_path(const uint8_t *p, size_t n, unsigned flags, int utf8,
-               size_t *used, int *alt) {
+               size_t *used, int *alt, model_mailbox *mb) {
   size_t i = 1;
   int tl, limit = 0, err;
+  model_mailbox scratch;
+  if (mb == NULL)
+    mb = &scratch;
+  memset(mb, 0, sizeof *mb);
   *alt = 0;
   *used = 0;
   if (n == 0 || p[0] != '<')
@@ -287,6 +291,8 @@ int model_path(const uint8_t *p, size_t n, unsigned flags, int utf8,
   }
   if ((flags & MODEL_PATH_POSTMASTER) && ci_prefix(p + 1, n - 1, "POSTMASTER>")) {
     *used = 12; /* 4.1.1.3: "<Postmaster>" needs no domain */
+    mb->local_off = 1;
+    mb->local_len = 10;
     return 0;
   }
   if (i < n && p[i] == '@') { /* A-d-l: accepted and ignored (Appendix C) */
@@ -314,6 +320,8 @@ int model_path(const uint8_t *p, size_t n, unsigned flags, int utf8,
   size_t ll = local_part(p + i, n - i, utf8, &err);
   if (ll == 0)
     return err;
+  mb->local_off = i;
+  mb->local_len = ll;
   i += ll;
   if (ll > 64)
     limit = SMTPP_ERR_LOCAL_TOO_LONG;
@@ -338,6 +346,8 @@ int model_path(const uint8_t *p, size_t n, unsigned flags, int utf8,
     *alt = limit;
     return err;
   }
+  mb->dom_off = i;
+  mb->dom_len = d;
   i += d;
   if (i >= n || p[i] != '>') {
     *alt = limit;

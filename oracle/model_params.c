@@ -6,7 +6,7 @@
  *   esmtp-value = 1*(%d33-60 / %d62-126)
  * Taken left to right; the first bad one decides: grammar 501, unknown or
  * not offered 555 (4.1.1.11), twice 501, bad value 501, BODY=BINARYMIME
- * 504; then SIZE over the limit 552 (RFC 1870 6.1).
+ * (not offered) 555; then SIZE over the limit 552 (RFC 1870 6.1).
  */
 #include "model.h"
 
@@ -87,7 +87,9 @@ static int utf8_addr_ok(const uint8_t *p, size_t n) {
   return 1;
 }
 
-static int notify_ok(const uint8_t *p, size_t n) {
+/* The NOTIFY list as smtpp_params.notify codes it (smtpp.h: 1 NEVER,
+ * 2 SUCCESS, 4 FAILURE, 8 DELAY); 0 if malformed. */
+static int notify_bits(const uint8_t *p, size_t n) {
   if (ci_is(p, n, "NEVER"))
     return 1;
   int seen = 0;
@@ -96,15 +98,15 @@ static int notify_ok(const uint8_t *p, size_t n) {
     size_t s = i;
     while (i < n && p[i] != ',')
       i++;
-    int bit = ci_is(p + s, i - s, "SUCCESS")   ? 1
-              : ci_is(p + s, i - s, "FAILURE") ? 2
-              : ci_is(p + s, i - s, "DELAY")   ? 4
+    int bit = ci_is(p + s, i - s, "SUCCESS")   ? 2
+              : ci_is(p + s, i - s, "FAILURE") ? 4
+              : ci_is(p + s, i - s, "DELAY")   ? 8
                                                : 0;
     if (bit == 0 || (seen & bit))
       return 0;
     seen |= bit;
     if (i == n)
-      return 1;
+      return seen;
     i++; /* "," */
   }
 }
@@ -126,7 +128,14 @@ static const struct {
 };
 
 /* Value of a known parameter: 0 or the error. */
+static smtpp_slice sl(const uint8_t *p, size_t n) {
+  smtpp_slice s = {p, n};
+  return s;
+}
+
+/* Value of a known parameter: 0 or the error; decoded into out->ev. */
 static int value(int id, const uint8_t *v, size_t n, model_params *out) {
+  smtpp_params *e = &out->ev;
   switch (id) {
   case SIZE: /* 1*20DIGIT (RFC 1870 5) */
     if (n == 0 || n > 20)
@@ -140,23 +149,30 @@ static int value(int id, const uint8_t *v, size_t n, model_params *out) {
                                                     : out->size * 10 + d;
     }
     out->has_size = 1;
+    e->has_size = 1;
+    e->size = out->size;
     return 0;
   case BODY: /* RFC 6152; BINARYMIME is RFC 3030 and not offered */
-    if (ci_is(v, n, "7BIT") || ci_is(v, n, "8BITMIME"))
+    e->body = ci_is(v, n, "7BIT") ? 1 : ci_is(v, n, "8BITMIME") ? 2 : 0;
+    if (e->body)
       return 0;
     /* BINARYMIME not offered: cannot implement, 555 (RFC 5321 4.1.1.11) */
     return ci_is(v, n, "BINARYMIME") ? SMTPP_ERR_UNKNOWN_PARAM
                                      : SMTPP_ERR_BAD_PARAM;
   case RET: /* RFC 3461 4.3 */
-    return ci_is(v, n, "FULL") || ci_is(v, n, "HDRS") ? 0 : SMTPP_ERR_BAD_PARAM;
+    e->ret = ci_is(v, n, "FULL") ? 1 : ci_is(v, n, "HDRS") ? 2 : 0;
+    return e->ret ? 0 : SMTPP_ERR_BAD_PARAM;
   case ENVID: /* RFC 3461 4.4: at most 100 octets */
+    e->envid = sl(v, n);
     return n >= 1 && n <= 100 && xtext_ok(v, n, 0) ? 0 : SMTPP_ERR_BAD_PARAM;
   case AUTH: /* RFC 4954 5: "<>" or xtext */
+    e->auth = sl(v, n);
     if (n == 2 && v[0] == '<' && v[1] == '>')
       return 0;
     return n >= 1 && n <= 500 && xtext_ok(v, n, 1) ? 0 : SMTPP_ERR_BAD_PARAM;
   case NOTIFY: /* RFC 3461 4.1 */
-    return notify_ok(v, n) ? 0 : SMTPP_ERR_BAD_PARAM;
+    e->notify = (uint8_t)notify_bits(v, n);
+    return e->notify ? 0 : SMTPP_ERR_BAD_PARAM;
   case ORCPT: { /* RFC 3461 4.2: addr-type ";" xtext, at most 500 */
     size_t semi = 0;
     while (semi < n && v[semi] != ';')
@@ -168,7 +184,9 @@ static int value(int id, const uint8_t *v, size_t n, model_params *out) {
       if (!(alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c))))
         return SMTPP_ERR_BAD_PARAM; /* atom (RFC 3461 4.2) */
     }
-    if (ci_is(v, semi, "UTF-8"))
+    e->orcpt_type = sl(v, semi);
+    e->orcpt = sl(v + semi + 1, n - semi - 1);
+    if (ci_is(v, semi, "UTF-8")) /* RFC 6533 3 */
       return utf8_addr_ok(v + semi + 1, n - semi - 1) ? 0 : SMTPP_ERR_BAD_PARAM;
     return xtext_ok(v + semi + 1, n - semi - 1, 0) ? 0 : SMTPP_ERR_BAD_PARAM;
   }
@@ -219,6 +237,7 @@ int model_params_check(const uint8_t *p, size_t n, int verb, uint32_t offered,
       if (has_val)
         return SMTPP_ERR_BAD_PARAM;
       out->smtputf8 = 1;
+      out->ev.smtputf8 = 1;
       continue;
     }
     if (!has_val)

@@ -1,38 +1,42 @@
 /*
- * oracle.h - the property checker of design.md section 5.
+ * oracle.h - the property checker of docs/DESIGN.md section 5.
  *
  * The oracle runs the parser (public API only) and a reference model
- * (model.h: a plain restatement of docs/PROTOCOL.md) on the same input,
- * split and config, and checks the ten properties.  A run of the parser
- * is recorded as an oracle_trace (reply bytes + events); tests build
- * traces by hand to play a fake, wrong parser and check that each property
- * can fire.
+ * (model.h: its own restatement of the RFCs and docs/PROTOCOL.md) on the
+ * same input, split, config and host decisions (decide.h), and checks the
+ * properties.  A run of the parser is recorded as an oracle_trace (reply
+ * bytes + events); tests build traces by hand to play a fake, wrong
+ * parser and check that each property can fire.  Only what a host can
+ * observe is compared: replies, events, bodies, closes; never the
+ * parser's private state.
  *
- * STARTTLS: the handshake is never completed here (smtpp_tls_done is never
- * called); after STARTTLS's 220 all input must be discarded (property 8).
+ * STARTTLS: the decision tape says whether the handshake ends (well or
+ * badly) or never; until it ends all input must be discarded (P8).
  */
 #ifndef ORACLE_H
 #define ORACLE_H
 
 #include "bbuf.h"
 #include "hash.h"
+#include "decide.h"
 #include "model.h"
 #include "smtpp/smtpp.h"
 
 #include <stdio.h>
 
-/* Stable property ids (design.md section 5). */
+/* Stable property ids (docs/DESIGN.md section 5). */
 #define ORACLE_PROPS(XX)                                                      \
   XX(1, P1_BOUNDED_WORK, "no crash or hang: work per input byte is bounded")  \
   XX(2, P2_REPLY_FORMAT, "reply lines <= 512 octets, well formed, printable") \
   XX(3, P3_ONE_REPLY, "exactly one reply per command, in order; nothing after close") \
-  XX(4, P4_MALFORMED_LINE, "malformed lines get the model's 500/501/555; well-formed never do") \
-  XX(5, P5_SEQUENCE, "out-of-order commands get 503 and the state does not change") \
+  XX(4, P4_MALFORMED_LINE, "every reply = the model's (code, enhanced code, text), inside what the RFCs allow; unknown verb or long line 500, bad arguments 501, unknown parameter 555") \
+  XX(5, P5_SEQUENCE, "a command out of order gets 503 and nothing observable changes") \
   XX(6, P6_MESSAGES, "messages accepted = terminators; body = model's unstuffed body") \
   XX(7, P7_SPLIT, "any split gives the same replies and events")               \
   XX(8, P8_STARTTLS, "nothing after STARTTLS is executed")                    \
   XX(9, P9_LIMITS, "limits hold; the session survives over-limit input")      \
-  XX(10, P10_DETERMINISM, "same input, same output")
+  XX(10, P10_DETERMINISM, "same input, same output")                          \
+  XX(11, P11_EVENTS, "events = the model's (type, verb, slices, parameters, flags, errors)")
 
 enum {
 #define ORACLE_XX(n, name, desc) ORACLE_##name = n,
@@ -52,6 +56,8 @@ typedef struct oracle_report {
   char expected[96];  /* what the model says */
   char actual[96];    /* what the parser did */
   char detail[128];
+  uint32_t known;     /* bit (1 << k) for every known disagreement met
+                         (known.h): reported, never a violation */
 } oracle_report;
 
 /* One run of a parser, as the checker sees it.
@@ -66,6 +72,7 @@ typedef struct oracle_trace {
   bbuf out;             /* every reply octet, in order */
   bbuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
   bbuf ev_raw;          /* events exactly as delivered */
+  bbuf ev_text;         /* events as oracle_event_text() lines (P11) */
   ohash h_out, h_norm, h_raw; /* the same three streams when hash_only */
   model_msg *msg;       /* message bodies rebuilt from the events */
   size_t nmsg, capmsg, nmsg_init;
@@ -77,7 +84,8 @@ typedef struct oracle_trace {
   size_t events_after_tls;
   size_t events_after_close;
   int closed;           /* an SMTPP_EV_CLOSE or SMTPP_CLOSED was seen */
-  int state;            /* smtpp_get_state() at the end, -1 unknown */
+  int helo_pending;     /* a HELO/EHLO event: a 250 reply resets */
+  size_t helo_at;       /* reply octets before it */
   size_t steps, bound;  /* smtpp_feed() calls and the allowed maximum */
   int stuck;            /* NEED_MORE without consuming the chunk */
   size_t parser_mallocs; /* heap allocations made inside smtpp_* calls */
@@ -92,23 +100,32 @@ void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n);
 /* Records one event (copies every slice). */
 void oracle_trace_event(oracle_trace *t, const smtpp_event *ev);
 /* Ends the trace: closes an open body at end of input. */
-void oracle_trace_finish(oracle_trace *t, int state);
+void oracle_trace_finish(oracle_trace *t);
 
 /* Runs the real parser over in, fed in the chunks cut at splits (sorted
  * offsets, each <= len), each chunk copied into an exact-size block
- * (guard.h).
- * Replies are pulled after every call; every decidable event gets
- * smtpp_decide_default(), smtpp_tls_done() is never called. */
+ * (guard.h).  After each decidable event and each STARTTLS event the
+ * next octet of tape (NULL: none) says what the host does (decide.h);
+ * replies are pulled after every call. */
 void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
-                         const size_t *splits, size_t nsplits, oracle_trace *t);
+                         const size_t *splits, size_t nsplits,
+                         const oracle_tape *tape, oracle_trace *t);
 
-/* Checks the ten properties.  whole: fed in one call; split: fed at the
+/* The host's answer to event ev, from the next octet of tape (decide.h):
+ * smtpp_decide() (smtpp_decide_default() when the tape says so or the code
+ * is one the event never takes), smtpp_shutdown() or smtpp_tls_done(),
+ * before any reply is pulled.  Returns 1 when a TLS handshake was
+ * reported: the rest of the input is pre-handshake plaintext, never fed. */
+int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape);
+
+/* Checks the properties.  whole: fed in one call; split: fed at the
  * splits; again: the same split run once more.  split/again may be NULL
  * (then P7/P10 are not checked).  Returns the number of properties
  * violated; rep describes them. */
 int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
-                 const oracle_trace *whole, const oracle_trace *split,
-                 const oracle_trace *again, oracle_report *rep);
+                 const oracle_tape *tape, const oracle_trace *whole,
+                 const oracle_trace *split, const oracle_trace *again,
+                 oracle_report *rep);
 
 /* All of it: the parser run whole (recorded), the model, and the reruns
  * that are only compared (hash_only): with splits, the split run (P7) and
@@ -116,7 +133,8 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
  * trivially, the split run being the whole run).  Reuses static buffers
  * between calls (not thread-safe). */
 int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
-               const size_t *splits, size_t nsplits, oracle_report *rep);
+               const size_t *splits, size_t nsplits, const oracle_tape *tape,
+               oracle_report *rep);
 
 void oracle_report_print(const oracle_report *rep, FILE *f);
 

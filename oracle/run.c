@@ -1,10 +1,10 @@
 /*
  * run.c - drives the real parser through its public API only, the way a
- * careful host would: feed, record the event, pull every reply, repeat.
- * Every decidable event gets smtpp_decide_default() and smtpp_tls_done()
- * is never called.  Each chunk of a split run is copied into a buffer of exactly
- * its size (guard.h: poisoned or guard-paged around it) so that a read past
- * the chunk is caught.
+ * careful host would: feed, record the event, make the decision the tape
+ * says (decide.h) before pulling replies, pull every reply, repeat.  Each
+ * chunk of a split run is copied into a buffer of exactly its size
+ * (guard.h: poisoned or guard-paged around it) so that a read past the
+ * chunk is caught.
  */
 #include "guard.h"
 #include "oracle.h"
@@ -48,8 +48,38 @@ static void drain(smtpp_session *s, oracle_trace *t) {
   }
 }
 
+int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape) {
+  if (ev->type == SMTPP_EV_STARTTLS) {
+    int v = oracle_tape_tls(tape);
+    if (v == 0)
+      return 0; /* the handshake never ends: all later input discarded */
+    in_parser = 1;
+    (void)smtpp_tls_done(s, v == 1);
+    in_parser = 0;
+    /* what follows the STARTTLS line in the input is plaintext sent before
+     * the handshake (RFC 3207 5): a host never feeds it afterwards */
+    return 1;
+  }
+  if (!(ev->flags & SMTPP_EVF_DECIDABLE))
+    return 0;
+  oracle_decision d;
+  oracle_tape_decision(tape, &d);
+  in_parser = 1;
+  if (d.what == DEC_SHUTDOWN)
+    (void)smtpp_shutdown(s);
+  else if (d.what != DEC_DECIDE || smtpp_decide(s, d.code, d.enh, d.text) < 0)
+    (void)smtpp_decide_default(s); /* no policy, or a code it never takes */
+  in_parser = 0;
+  return 0;
+}
+
 void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
-                         const size_t *splits, size_t nsplits, oracle_trace *t) {
+                         const size_t *splits, size_t nsplits,
+                         const oracle_tape *tape, oracle_trace *t) {
+  oracle_tape tp = {NULL, 0, 0};
+  if (tape)
+    tp = *tape;
+  tp.pos = 0;
   static smtpp_session session; /* static: no allocation per run */
   smtpp_session *s = &session;
   hooks_once();
@@ -58,7 +88,7 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
   int rc0 = smtpp_init(s, cfg);
   in_parser = 0;
   if (rc0 < 0) {
-    oracle_trace_finish(t, -1);
+    oracle_trace_finish(t);
     return;
   }
   drain(s, t);
@@ -99,8 +129,11 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
       p += used;
       if (rc == SMTPP_EVENT) {
         oracle_trace_event(t, &ev);
-        if (ev.flags & SMTPP_EVF_DECIDABLE) /* no policy: the defaults */
-          (void)smtpp_decide_default(s);
+        if (oracle_host(s, &ev, &tp)) {
+          done = 1; /* the handshake was reported: nothing more is fed */
+          drain(s, t);
+          break;
+        }
       }
       drain(s, t);
       if (rc == SMTPP_CLOSED || rc < 0) {
@@ -122,26 +155,27 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
   }
   drain(s, t);
   t->parser_mallocs = parser_mallocs;
-  oracle_trace_finish(t, smtpp_get_state(s));
+  oracle_trace_finish(t);
 }
 
 int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
-               const size_t *splits, size_t nsplits, oracle_report *rep) {
+               const size_t *splits, size_t nsplits, const oracle_tape *tape,
+               oracle_report *rep) {
   static oracle_trace w, s, a; /* reused: no malloc churn per input */
   oracle_trace_reset(&w);
-  oracle_trace_parser(cfg, in, len, NULL, 0, &w);
+  oracle_trace_parser(cfg, in, len, NULL, 0, tape, &w);
   if (nsplits == 0) {
     /* the split run would be the whole run: P7 holds by construction, and
      * P10 compares the whole run with itself run again */
     oracle_trace_reset(&a);
     a.hash_only = 1;
-    oracle_trace_parser(cfg, in, len, NULL, 0, &a);
-    return oracle_check(cfg, in, len, &w, &w, &a, rep);
+    oracle_trace_parser(cfg, in, len, NULL, 0, tape, &a);
+    return oracle_check(cfg, in, len, tape, &w, &w, &a, rep);
   }
   oracle_trace_reset(&s);
   oracle_trace_reset(&a);
   s.hash_only = a.hash_only = 1;
-  oracle_trace_parser(cfg, in, len, splits, nsplits, &s);
-  oracle_trace_parser(cfg, in, len, splits, nsplits, &a);
-  return oracle_check(cfg, in, len, &w, &s, &a, rep);
+  oracle_trace_parser(cfg, in, len, splits, nsplits, tape, &s);
+  oracle_trace_parser(cfg, in, len, splits, nsplits, tape, &a);
+  return oracle_check(cfg, in, len, tape, &w, &s, &a, rep);
 }

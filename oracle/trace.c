@@ -8,15 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void oracle_trace_init(oracle_trace *t) {
-  memset(t, 0, sizeof *t);
-  t->state = -1;
-}
+void oracle_trace_init(oracle_trace *t) { memset(t, 0, sizeof *t); }
 
 void oracle_trace_free(oracle_trace *t) {
   bbuf_free(&t->out);
   bbuf_free(&t->ev_norm);
   bbuf_free(&t->ev_raw);
+  bbuf_free(&t->ev_text);
   bbuf_free(&t->pend_body);
   for (size_t i = 0; i < t->nmsg_init; i++)
     bbuf_free(&t->msg[i].body);
@@ -30,15 +28,16 @@ void oracle_trace_reset(oracle_trace *t) {
   t->out = k.out;
   t->ev_norm = k.ev_norm;
   t->ev_raw = k.ev_raw;
+  t->ev_text = k.ev_text;
   t->pend_body = k.pend_body;
   bbuf_reset(&t->out);
   bbuf_reset(&t->ev_norm);
   bbuf_reset(&t->ev_raw);
+  bbuf_reset(&t->ev_text);
   bbuf_reset(&t->pend_body);
   t->msg = k.msg;
   t->capmsg = k.capmsg;
   t->nmsg_init = k.nmsg_init;
-  t->state = -1;
 }
 
 void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n) {
@@ -150,15 +149,29 @@ static void close_msg(oracle_trace *t, int kind, int err) {
   t->body_open = 0;
 }
 
-/* The messages as the host sees them (P6), from the events but BODY. */
+/* A HELO/EHLO resets the transaction only if accepted (the host may
+ * refuse it): its reply, the first after the event, says which. */
+static void helo_settle(oracle_trace *t) {
+  if (!t->helo_pending || t->out.len < t->helo_at + 4)
+    return;
+  t->helo_pending = 0;
+  if (memcmp(t->out.p + t->helo_at, "250", 3) == 0)
+    close_msg(t, MODEL_MSG_ABORTED, 0);
+}
+
+/* The messages as the host sees them (P6), from the events but BODY: a
+ * message exists once a body octet or its end is delivered; RSET, an
+ * accepted HELO/EHLO or a chunk over SIZE give it up. */
 static void rebuild_messages(oracle_trace *t, const smtpp_event *ev) {
+  helo_settle(t);
   switch (ev->type) {
   case SMTPP_EV_COMMAND:
-    if (ev->verb == SMTPP_VERB_DATA || ev->verb == SMTPP_VERB_BDAT)
-      open_msg(t);
-    else if (ev->verb == SMTPP_VERB_RSET || ev->verb == SMTPP_VERB_HELO ||
-             ev->verb == SMTPP_VERB_EHLO)
+    if (ev->verb == SMTPP_VERB_RSET)
       close_msg(t, MODEL_MSG_ABORTED, 0);
+    else if (ev->verb == SMTPP_VERB_HELO || ev->verb == SMTPP_VERB_EHLO) {
+      t->helo_pending = 1;
+      t->helo_at = t->out.len;
+    }
     break;
   case SMTPP_EV_MESSAGE_END:
     if (t->body_open && ev->message_size != t->msg[t->nmsg - 1].body.len)
@@ -190,21 +203,26 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
     t->pend_open = 1;
     t->pend_verb = ev->verb;
     bbuf_add(&t->pend_body, ev->arg.p, ev->arg.len);
-    if (!t->hash_only)
+    if (!t->hash_only && ev->arg.len) {
+      helo_settle(t);
       bbuf_add(&open_msg(t)->body, ev->arg.p, ev->arg.len);
+    }
     return;
   }
   flush_body(t);
   serialize(stream(t, 0), &rec, ev->flags & ~SMTPP_EVF_INPUT_PENDING);
-  if (!t->hash_only)
+  if (!t->hash_only) {
+    oracle_event_text(&t->ev_text, ev);
     rebuild_messages(t, ev);
+  }
   if (ev->type == SMTPP_EV_STARTTLS)
     t->tls = 1;
   else if (ev->type == SMTPP_EV_CLOSE)
     t->closed = 1;
 }
 
-void oracle_trace_finish(oracle_trace *t, int state) {
+void oracle_trace_finish(oracle_trace *t) {
   flush_body(t);
-  t->state = state;
+  if (!t->hash_only)
+    helo_settle(t);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_noheap.sh LIBSMTPP.a [NM]
 #
-# The parser contract (design.md section 3): libsmtpp never allocates, never
+# The parser contract (docs/DESIGN.md section 3): libsmtpp never allocates, never
 # does I/O, never aborts or exits.  This checks the archive's undefined
 # symbols (nm -u, exact names) against the forbidden list below and fails,
 # naming each symbol and the object that references it.
@@ -87,7 +87,7 @@ for sym in $forbidden; do
 done
 
 if [ "$fail" -ne 0 ]; then
-  echo "libsmtpp must not allocate, do I/O, or abort/exit (design.md 3)"
+  echo "libsmtpp must not allocate, do I/O, or abort/exit (docs/DESIGN.md 3)"
   echo "0 passed, 1 failed"
   exit 1
 fi

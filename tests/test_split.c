@@ -1,5 +1,5 @@
 /*
- * test_split.c - the every-split test (design.md section 3: "any split of
+ * test_split.c - the every-split test (docs/DESIGN.md section 3: "any split of
  * the same input gives the same events and the same reply bytes").
  *
  * For every dialog, the reference is the run fed whole.  Then it is fed

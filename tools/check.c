@@ -2,7 +2,7 @@
  * check.c - `smtpp check FILE`: replays one fuzz input through the parser
  * and the property oracle (oracle/oracle.h) and prints a readable
  * transcript: the config the input selects, the client's octets (escaped),
- * each reply, each event, then the verdict of every property P1..P10.
+ * each reply, each event, then the verdict of every property P1..P11.
  *
  *   smtpp check FILE            a fuzz_session input: 4 selector octets,
  *                               split points, client bytes (fuzz/README.md)
@@ -43,7 +43,7 @@ void cmd_check_usage(FILE *out) {
         "\n"
         "Replays one input through the parser and the property oracle and\n"
         "prints the config chosen, the client's commands (escaped), each\n"
-        "reply, the events and the verdict of every property P1..P10.\n"
+        "reply, the events and the verdict of every property P1..P11.\n"
         "\n"
         "  FILE               the input; '-' reads stdin\n"
         "  --target session   the input is a fuzz_session input (default):\n"
@@ -156,9 +156,13 @@ static void drain(smtpp_session *s) {
   }
 }
 
-/* The host loop of smtpp.h, fed whole, printing as it goes. */
-static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
+/* The host loop of smtpp.h, fed whole, printing as it goes; the host's
+ * decisions are the input's (oracle_host). */
+static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len,
+                       const oracle_tape *tape) {
   static smtpp_session s; /* a few KiB: not on the stack */
+  oracle_tape tp = *tape;
+  tp.pos = 0;
   int r = smtpp_init(&s, cfg);
   if (r < 0) {
     printf("-- smtpp_init failed: %s\n", smtpp_err_name(r));
@@ -183,8 +187,15 @@ static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len) {
     p += used;
     if (r == SMTPP_EVENT) {
       show_event(&ev, smtpp_get_state(&s));
-      if (ev.flags & SMTPP_EVF_DECIDABLE) /* no policy: the defaults */
-        (void)smtpp_decide_default(&s);
+      size_t at = tp.pos;
+      int stop = oracle_host(&s, &ev, &tp);
+      if (tp.pos > at)
+        printf("H: decision octet %u\n", tp.p[at]);
+      if (stop) {
+        drain(&s);
+        printf("-- TLS handshake reported: the rest is pre-handshake plaintext, not fed\n");
+        break;
+      }
     }
     drain(&s);
     if (r == SMTPP_NEED_MORE)
@@ -236,7 +247,7 @@ static void skeleton(const fuzz_setup *fs, const char *what,
            fs->cfg.auth_mechanisms);
   if (fs->nsplits)
     printf("# note: the fuzz input fed the client bytes in %zu+1 chunks; a "
-           "dialog is split-independent (design.md 3)\n",
+           "dialog is split-independent (docs/DESIGN.md 3)\n",
            fs->nsplits);
   printf("S: 220\n");
   while (i < fs->len) {
@@ -343,11 +354,11 @@ int cmd_check(int argc, char **argv) {
   }
   fuzz_print_setup(&fs, stdout);
   printf("\n-- transcript (fed in one piece; C: client, S: server, E: event)\n");
-  transcript(&fs.cfg, fs.in, fs.len);
+  transcript(&fs.cfg, fs.in, fs.len, &fs.tape);
 
   oracle_report rep;
   memset(&rep, 0, sizeof rep);
-  int nviol = oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &rep);
+  int nviol = oracle_run(&fs.cfg, fs.in, fs.len, fs.splits, fs.nsplits, &fs.tape, &rep);
   printf("\n-- properties (whole, at %zu split point%s, and again)\n",
          fs.nsplits, fs.nsplits == 1 ? "" : "s");
   for (int p = 1; p < ORACLE__COUNT; p++)

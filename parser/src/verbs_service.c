@@ -45,9 +45,9 @@ static int text_arg_err(const smtpp_session *s, const unsigned char *p,
   for (; p < end; p++) {
     if (SMTPP_IS(*p, SMTPP_C_PRINT))
       continue;
-    if (*p >= 0x80)
-      return (s->cfg->lenient & SMTPP_LENIENT_8BIT) ? 0 : SMTPP_ERR_EIGHTBIT;
-    return SMTPP_ERR_SYNTAX;
+    if (*p >= 0x80 && (s->cfg->lenient & SMTPP_LENIENT_8BIT))
+      continue; /* the leniency admits 8-bit octets, not what follows them */
+    return *p >= 0x80 ? SMTPP_ERR_EIGHTBIT : SMTPP_ERR_SYNTAX;
   }
   return 0;
 }
