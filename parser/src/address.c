@@ -166,6 +166,37 @@ static const unsigned char *domain_token(const unsigned char *p,
   return p;
 }
 
+/* The common Domain in one pass: ASCII sub-domains (Let-dig [Ldh-str]),
+ * scanned and judged together.  Returns the end of the domain token when
+ * [p, end of token) is such a Domain that smtpp_check_domain() accepts;
+ * NULL for anything else (U-labels, a bad label, over the limits), which
+ * the two-step scan (domain_token, smtpp_check_domain) then judges, so
+ * every error stays the one that scan gives. */
+static const unsigned char *domain_ascii(const unsigned char *p,
+                                         const unsigned char *end) {
+  const unsigned char *start = p;
+  for (;;) {
+    const unsigned char *label = p;
+    if (p >= end || !is_letdig(*p))
+      return NULL; /* empty label, leading hyphen, trailing dot */
+    p++;
+    while (p < end && (is_letdig(*p) || *p == '-'))
+      p++;
+    if (p[-1] == '-' || (size_t)(p - label) > LABEL_MAX)
+      return NULL;
+    if (p < end && *p == '.') {
+      p++;
+      continue;
+    }
+    break;
+  }
+  if (p < end && SMTPP_IS(*p, SMTPP_C_DTOKEN))
+    return NULL; /* the token goes on (an octet > 127): not ASCII */
+  if ((size_t)(p - start) > DOMAIN_MAX)
+    return NULL;
+  return p;
+}
+
 /* Local-part = Dot-string / Quoted-string.  Returns the end or NULL. */
 static const unsigned char *local_part(const unsigned char *p,
                                        const unsigned char *end, int utf8,
@@ -287,8 +318,8 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     p = rb + 1;
     if ((err = smtpp_check_address_literal(dom, p)) != 0)
       return err;
-  } else {
-    p = domain_token(p, end);
+  } else if ((p = domain_ascii(dom, end)) == NULL) {
+    p = domain_token(dom, end);
     if ((err = smtpp_check_domain(dom, p, utf8)) != 0)
       return err;
   }

@@ -93,8 +93,8 @@ const char *smtpp_verb_name(int verb) {
   return smtpp_commands[verb].name;
 }
 
-/* Four letters as one little-endian word, upper-cased.  Only called on
- * ASCII letters, where clearing bit 5 upper-cases. */
+/* Four octets as one little-endian word with bit 5 cleared: upper-cased
+ * where they are ASCII letters. */
 static uint32_t word4(const unsigned char *p) {
   return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
           (uint32_t)p[3] << 24) & 0xDFDFDFDFu;
@@ -103,23 +103,10 @@ static uint32_t word4(const unsigned char *p) {
 #define W(a, b, c, d)                                                         \
   ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-/* Verbs are alphabetic (RFC 5321 2.4, 4.1.1) and compared without regard
- * to case.  The run of letters is measured first, so "MAILX" is the
- * unknown verb "MAILX", never MAIL followed by garbage. */
-int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
-                      size_t *vlen) {
-  size_t n = 0;
-  while (p + n < end && SMTPP_IS(p[n], SMTPP_C_ALPHA))
-    n++;
-  *vlen = n;
-  if (n == 8)
-    return (word4(p) == W('S', 'T', 'A', 'R') &&
-            word4(p + 4) == W('T', 'T', 'L', 'S'))
-               ? SMTPP_VERB_STARTTLS
-               : SMTPP_VERB_NONE;
-  if (n != 4)
-    return SMTPP_VERB_NONE;
-  switch (word4(p)) {
+/* The four-letter verbs by their upper-cased word (SMTPP_VERB_NONE for any
+ * other word). */
+static int verb4(uint32_t w) {
+  switch (w) {
   case W('H', 'E', 'L', 'O'): return SMTPP_VERB_HELO;
   case W('E', 'H', 'L', 'O'): return SMTPP_VERB_EHLO;
   case W('M', 'A', 'I', 'L'): return SMTPP_VERB_MAIL;
@@ -135,4 +122,31 @@ int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
   case W('A', 'U', 'T', 'H'): return SMTPP_VERB_AUTH;
   default: return SMTPP_VERB_NONE;
   }
+}
+
+/* Verbs are alphabetic (RFC 5321 2.4, 4.1.1) and compared without regard
+ * to case.  The run of letters is measured first, so "MAILX" is the
+ * unknown verb "MAILX", never MAIL followed by garbage. */
+int smtpp_verb_lookup(const unsigned char *p, const unsigned char *end,
+                      size_t *vlen) {
+  /* The common case in one load: a four-letter verb and then no letter.
+   * Clearing bit 5 maps only the 52 ASCII letters onto 'A'..'Z' (bit 7
+   * is kept), so a match in verb4() means four letters. */
+  if (end - p >= 4) {
+    int v = verb4(word4(p));
+    if (v != SMTPP_VERB_NONE && (end - p == 4 || !SMTPP_IS(p[4], SMTPP_C_ALPHA))) {
+      *vlen = 4;
+      return v;
+    }
+  }
+  size_t n = 0;
+  while (p + n < end && SMTPP_IS(p[n], SMTPP_C_ALPHA))
+    n++;
+  *vlen = n;
+  if (n == 8)
+    return (word4(p) == W('S', 'T', 'A', 'R') &&
+            word4(p + 4) == W('T', 'T', 'L', 'S'))
+               ? SMTPP_VERB_STARTTLS
+               : SMTPP_VERB_NONE;
+  return n == 4 ? verb4(word4(p)) : SMTPP_VERB_NONE;
 }

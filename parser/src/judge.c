@@ -77,35 +77,61 @@ static uint64_t load8(const unsigned char *p) {
   return w;
 }
 
+static uint32_t load4(const unsigned char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
+/* The tail of a range is read as one word that overlaps octets already
+ * looked at (8 or more octets), or as two overlapping halves (4 to 7):
+ * the test is about presence, so looking at an octet twice is harmless
+ * and no octet outside [p, end) is read. */
 int smtpp_has_8bit(const unsigned char *p, const unsigned char *end) {
-  for (; end - p >= 8; p += 8)
-    if (load8(p) & HIGHS)
-      return 1;
+  if (end - p >= 8) {
+    for (; end - p > 8; p += 8)
+      if (load8(p) & HIGHS)
+        return 1;
+    return (load8(end - 8) & HIGHS) != 0;
+  }
+  if (end - p >= 4)
+    return ((load4(p) | load4(end - 4)) & 0x80808080u) != 0;
   for (; p < end; p++)
     if (*p >= 0x80)
       return 1;
   return 0;
 }
 
-/* Whether [p, end) holds a CR, an LF or a NUL (RFC 5321 2.3.8).  A word
- * with no octet below 0x0E cannot hold one; only other words are looked
- * at octet by octet. */
-static int has_cr_lf_nul(const unsigned char *p, const unsigned char *end) {
-  for (; end - p >= 8; p += 8) {
-    uint64_t w = load8(p);
-    if (((w - 0x0E * ONES) & ~w & HIGHS) == 0)
-      continue; /* every octet >= 0x0E */
-    for (int i = 0; i < 8; i++)
-      if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
-        return 1;
-  }
+/* A word with no octet below 0x0E cannot hold a CR, LF or NUL; this test
+ * never misses such an octet (it may flag a word without one, which the
+ * octet-by-octet look then clears). */
+static int maybe_cr_lf_nul(uint64_t w) {
+  return ((w - 0x0E * ONES) & ~w & HIGHS) != 0;
+}
+
+static int octets_cr_lf_nul(const unsigned char *p, const unsigned char *end) {
   for (; p < end; p++)
     if (*p == '\r' || *p == '\n' || *p == '\0')
       return 1;
   return 0;
+}
+
+/* Whether [p, end) holds a CR, an LF or a NUL (RFC 5321 2.3.8), a word at
+ * a time; the tail as in smtpp_has_8bit(). */
+static int has_cr_lf_nul(const unsigned char *p, const unsigned char *end) {
+  if (end - p >= 8) {
+    for (; end - p > 8; p += 8)
+      if (maybe_cr_lf_nul(load8(p)) && octets_cr_lf_nul(p, p + 8))
+        return 1;
+    return maybe_cr_lf_nul(load8(end - 8)) && octets_cr_lf_nul(end - 8, end);
+  }
+  if (end - p >= 4 &&
+      !maybe_cr_lf_nul(load4(p) | (uint64_t)load4(end - 4) << 32))
+    return 0;
+  return octets_cr_lf_nul(p, end);
 }
 
 /* Whether [p, end) starts with the verb BDAT: "BDAT" and then no letter. */

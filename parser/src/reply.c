@@ -43,8 +43,40 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
   return put_line(s, code, enh, text, text_len, more, 1);
 }
 
+/* The common case: the tail of the buffer holds the longest line these
+ * arguments can make (an 11-octet code, text short enough never to be cut),
+ * so the code is copied as it is measured, with no move and no cut; the
+ * octets written are those of the general path below. */
+static int put_line_fast(smtpp_session *s, int code, const char *enh,
+                         const char *text, size_t text_len, int more) {
+  unsigned char *w0 = s->out + s->out_head + s->out_len, *w = w0;
+  *w++ = (unsigned char)('0' + code / 100);
+  *w++ = (unsigned char)('0' + code / 10 % 10);
+  *w++ = (unsigned char)('0' + code % 10);
+  *w++ = more ? '-' : ' ';
+  if (enh) {
+    size_t n = 0;
+    for (; n < 11 && enh[n]; n++)
+      w[n] = (unsigned char)enh[n];
+    if (n) {
+      w += n;
+      *w++ = ' ';
+    }
+  }
+  memcpy(w, text, text_len); /* the parser's own printable text */
+  w += text_len;
+  *w++ = '\r';
+  *w++ = '\n';
+  s->out_len = (uint16_t)(s->out_len + (size_t)(w - w0));
+  return 0;
+}
+
 static int put_line(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more, int trusted) {
+  if (trusted && code >= 100 && code <= 599 &&
+      text_len <= REPLY_LINE_MAX - 4 - 2 - 12 &&
+      SMTPP_OUT_MAX - s->out_head - s->out_len >= 4 + 12 + text_len + 2)
+    return put_line_fast(s, code, enh, text, text_len, more);
   /* callers pass "5.999.999" at most (enh_ok()); the bound of 11 keeps
    * the 512 limit should one ever pass more */
   size_t enh_len = enh ? smtpp_bounded_len(enh, 11) : 0;
