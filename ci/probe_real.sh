@@ -7,7 +7,8 @@
 #
 # Servers (NAME):
 #   postfix            Postfix (Debian package), stock smtpd
-#   postfix-hardened   the same master, smtpd_forbid_bare_newline=yes
+#   postfix-hardened   the same master, smtpd_forbid_bare_newline=yes and no
+#                      exclusions (the default exempts $mynetworks, loopback too)
 #   aiosmtpd           python3-aiosmtpd, Sink handler, SIZE 10240000
 #   exim               Exim 4.96 over TCP (apt-get download + dpkg -x)
 #   exim-bs            the same Exim as `exim4 -bs` on stdin/stdout
@@ -40,7 +41,7 @@ only=""
 fuzz=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     --no-install) install=0 ;;
     --only) [ -n "${2:-}" ] || { echo "ci/probe_real.sh: --only needs a NAME" >&2; exit 2; }
             case " $ALL " in *" $2 "*) ;; *) echo "ci/probe_real.sh: --only: one of $ALL" >&2; exit 2 ;; esac
@@ -120,6 +121,19 @@ wait_port() {
   return 1
 }
 
+# Waits until 127.0.0.1:$1 answers with a greeting (20 s at most): a cold
+# server (Exim's first child) can take seconds on a loaded machine, longer
+# than the probe's reply timeout.
+wait_greeting() {
+  local i line
+  for i in $(seq 1 20); do
+    line=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; read -t 4 l <&3; echo \"\$l\"" 2>/dev/null)
+    case "$line" in 220*) return 0 ;; esac
+    sleep 1
+  done
+  return 1
+}
+
 # Stops a process by PID: TERM, then KILL after 5 s.
 stop_pid() {
   local pid=$1 i
@@ -137,6 +151,9 @@ probe() {
   local name=$1 rc t0 t1; shift
   if [ "$fuzz" -gt 0 ]; then fuzz_probe "$name" "$@"; return; fi
   log "probing $name ($*, mode $MODE)"
+  if [ "$1" = --tcp ]; then
+    wait_greeting "${2##*:}" || echo "warning: no greeting from $2 within 20 s"
+  fi
   echo "+ smtpp probe $* --mode $MODE --json $OUT/$name.json --junit $OUT/$name.xml"
   t0=$(date +%s.%N)
   "$SMTPP" probe "$@" --mode "$MODE" --timeout 3000 \
@@ -218,7 +235,7 @@ maillog_file = $TMP/postfix.log
 EOF
   cat >"$cfg/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
-127.0.0.1:$port2 inet n - n - - smtpd -o smtpd_forbid_bare_newline=yes
+127.0.0.1:$port2 inet n - n - - smtpd -o smtpd_forbid_bare_newline=yes -o smtpd_forbid_bare_newline_exclusions=
 pickup    unix  n - n 60   1 pickup
 cleanup   unix  n - n -    0 cleanup
 qmgr      unix  n - n 300  1 qmgr
@@ -281,7 +298,7 @@ run_exim() {
   chown -R nobody:nogroup "$TMP/exim"
   cat >"$cfg" <<EOF
 # smtpp probe: Exim on loopback, accept any recipient, discard every message
-primary_hostname = probe-exim.localdomain
+primary_hostname = probe-exim.localhost
 spool_directory = $TMP/exim/spool
 log_file_path = $TMP/exim/log/%slog
 pid_file_path = $TMP/exim/exim.pid
@@ -354,10 +371,11 @@ EOF
   echo "lookup file" >"$TMP/resolv.conf"
   "$s" -n -f "$cfg" >/dev/null || { echo "opensmtpd rejects its config"; return 1; }
   # Its resolver asks DNS for every client: give it, in a private mount
-  # namespace only, a resolv.conf that looks in /etc/hosts alone.  exec:
-  # the PID recorded is smtpd's own.
+  # namespace only, a resolv.conf that looks in /etc/hosts alone, and a
+  # /run of its own (its control socket /run/smtpd.sock would clash with
+  # another smtpd on the machine).  exec: the PID recorded is smtpd's own.
   unshare -m --propagation private sh -c \
-    "mount --bind $TMP/resolv.conf /etc/resolv.conf && exec $s -d -f $cfg" \
+    "mount --bind $TMP/resolv.conf /etc/resolv.conf && mount -t tmpfs tmpfs /run && exec $s -d -f $cfg" \
     >"$TMP/opensmtpd.log" 2>&1 &
   pid=$!
   pids+=("$pid")

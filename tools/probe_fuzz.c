@@ -771,6 +771,11 @@ static const char *framing(const unsigned char *in, size_t lim,
               {"\r.\r", 3}, {"\r\n.\r", 4}};
   int lf = 0, cr = 0;
   for (size_t i = 0; i < lim; i++) {
+    /* the real end of the data: no look-alike after it is one (a bare LF
+     * line after the message is a command line, not smuggling) */
+    if (i >= data_from && i > 0 && lim - i >= 5 &&
+        !memcmp(in + i, "\r\n.\r\n", 5))
+      data_from = (size_t)-1;
     for (size_t k = 0; i >= data_from && k < sizeof look / sizeof *look;
          k++)
       if (lim - i >= look[k].n && !memcmp(in + i, look[k].p, look[k].n) &&

@@ -540,7 +540,8 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
     }
     add(res, "code-not-allowed", "%s:%d", a->name, g);
     by_situation(res, sit, -1);
-    if (e == 503 && (g == 500 || g == 501))
+    if ((e == 503 && (g == 500 || g == 501)) ||
+        (g == 503 && (e == 500 || e == 501)))
       /* a syntax error found before the sequence error: the RFCs set no
        * order between the two checks (smtpp's is PROTOCOL.md's) */
       by_situation(res, sit, V_ADVISORY);
@@ -586,7 +587,8 @@ static int classify(presult *res, const pserver *s, const unsigned char *l,
       /* RFC 5321 4.5.3.1: limits (64-octet local part, 255-octet domain,
        * 512-octet line) are minimums a server may enforce */
       add(res, "own-limit", "%s:%d", verb, g);
-    else if ((g == 500 || g == 502) && minimum_verb(verb) && !odd_line(l, n))
+    else if ((g == 502 || (g == 500 && n == strlen(verb))) &&
+             minimum_verb(verb)) /* the bare verb refused: not implemented */
       add(res, "minimum-command-refused", "%s", verb);
     else if (rfc_verb(verb) && !minimum_verb(verb) && exact_verb(l, n, verb))
       add(res, "not-implemented", "%s", verb); /* optional, or its topic */
@@ -857,7 +859,8 @@ void probe_judge(const dialog *c, const pserver *s, int mode, const prun *R,
                 c->input.p[a + 4] == '\t');
       }
       if (!quit && bare) {
-        add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end", "%s", "");
+        add(res, bare == '\n' ? "bare-lf-line-end" : "bare-cr-line-end",
+            "%s", "");
         evidence(c, R, u->start, u->end,
                  "no 221: QUIT sits behind a bare CR or LF on a longer line",
                  i);
