@@ -519,10 +519,12 @@ void m_decide(M *m, int kind) {
  * (then every later octet is discarded, RFC 3207 4.2, CVE-2011-0411). */
 void m_starttls(M *m) {
   switch (oracle_tape_tls(m->tape)) {
-  case 1: /* a fresh session over TLS (RFC 3207 4.2); the rest of this
-           * input is pre-handshake plaintext the host never feeds */
+  case 1: /* RFC 3207 4.2: a fresh session, the client must EHLO again;
+           * the octets after the STARTTLS line are the decrypted stream */
+    m->helo = 0;
+    m->authed = 0;
     m->tls = 1;
-    m->state = MS_TLS;
+    m_reset_txn(m);
     break;
   case 2: /* closed, nothing queued: no plaintext 421 after a failed
            * handshake (docs/EMBEDDING.md) */

@@ -114,8 +114,9 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
 /* The host's answer to event ev, from the next octet of tape (decide.h):
  * smtpp_decide() (smtpp_decide_default() when the tape says so or the code
  * is one the event never takes), smtpp_shutdown() or smtpp_tls_done(),
- * before any reply is pulled.  Returns 1 when a TLS handshake was
- * reported: the rest of the input is pre-handshake plaintext, never fed. */
+ * before any reply is pulled.  Returns 1 when a good TLS handshake was
+ * reported (the octets after the STARTTLS line then stand for the
+ * decrypted stream), 2 for a failed one (closed), else 0. */
 int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape);
 
 /* Checks the properties.  whole: fed in one call; split: fed at the

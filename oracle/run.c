@@ -56,9 +56,7 @@ int oracle_host(smtpp_session *s, const smtpp_event *ev, oracle_tape *tape) {
     in_parser = 1;
     (void)smtpp_tls_done(s, v == 1);
     in_parser = 0;
-    /* what follows the STARTTLS line in the input is plaintext sent before
-     * the handshake (RFC 3207 5): a host never feeds it afterwards */
-    return 1;
+    return v; /* 1: a fresh session, 2: closed */
   }
   if (!(ev->flags & SMTPP_EVF_DECIDABLE))
     return 0;
@@ -116,7 +114,7 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
         done = 1;
         break;
       }
-      size_t used = 0;
+      size_t used = 0, p0 = p;
       smtpp_event ev;
       in_parser = 1;
       int rc = smtpp_feed(s, chunk ? chunk + p : NULL, n - p, &used, &ev);
@@ -129,10 +127,26 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
       p += used;
       if (rc == SMTPP_EVENT) {
         oracle_trace_event(t, &ev);
-        if (oracle_host(s, &ev, &tp)) {
-          done = 1; /* the handshake was reported: nothing more is fed */
+        int tls = oracle_host(s, &ev, &tp);
+        if (tls == 2) {
+          done = 1; /* the handshake failed: closed */
           drain(s, t);
           break;
+        }
+        if (tls == 1) {
+          /* The parser took the whole chunk (what followed STARTTLS was
+           * plaintext).  Here the octets after the STARTTLS line stand for
+           * the decrypted stream: fed from the line's end on, the same
+           * octets whatever the split (the line ends at its first CRLF, or
+           * LF with the bare-LF leniency, at or after p0). */
+          int bare_lf = (cfg->lenient & SMTPP_LENIENT_BARE_LF) != 0;
+          size_t q = p0;
+          while (q < n && !(chunk[q] == '\n' &&
+                            (bare_lf || (q > 0 ? chunk[q - 1] == '\r'
+                                               : prev > 0 && in[prev - 1] == '\r'))))
+            q++;
+          p = q < n ? q + 1 : n;
+          t->tls = 0; /* a fresh session: its events are expected */
         }
       }
       drain(s, t);

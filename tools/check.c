@@ -188,12 +188,12 @@ static void transcript(const smtpp_config *cfg, const uint8_t *in, size_t len,
     if (r == SMTPP_EVENT) {
       show_event(&ev, smtpp_get_state(&s));
       size_t at = tp.pos;
-      int stop = oracle_host(&s, &ev, &tp);
+      int stop = oracle_host(&s, &ev, &tp) != 0;
       if (tp.pos > at)
         printf("H: decision octet %u\n", tp.p[at]);
       if (stop) {
         drain(&s);
-        printf("-- TLS handshake reported: the rest is pre-handshake plaintext, not fed\n");
+        printf("-- TLS handshake reported: the transcript stops here (the verdicts below feed the rest as the decrypted stream)\n");
         break;
       }
     }
