@@ -75,7 +75,7 @@ static int put_line(smtpp_session *s, int code, const char *enh,
                     const char *text, size_t text_len, int more, int trusted) {
   if (trusted && code >= 100 && code <= 599 &&
       text_len <= REPLY_LINE_MAX - 4 - 2 - 12 &&
-      SMTPP_OUT_MAX - s->out_head - s->out_len >= 4 + 12 + text_len + 2)
+      (size_t)(SMTPP_OUT_MAX - s->out_head - s->out_len) >= 4 + 12 + text_len + 2)
     return put_line_fast(s, code, enh, text, text_len, more);
   /* callers pass "5.999.999" at most (enh_ok()); the bound of 11 keeps
    * the 512 limit should one ever pass more */
