@@ -17,13 +17,9 @@ int oracle_known_match(const model_reply *m, const known_reply *r) {
   if (r->code != m->code && !(m->alt_code && r->code == m->alt_code))
     return -1;
   /* same code, another enhanced code or text */
-  if (m->quirk == MODEL_Q_HOST_TEXT)
-    return ORACLE_KNOWN_HELO_HOST_TEXT;
   if ((s == ALLOWED_MAIL_BAD_PATH || s == ALLOWED_RCPT_BAD_PATH) &&
       strcmp(r->enh, "5.5.4") == 0)
     return ORACLE_KNOWN_ADDRESS_ENH;
-  if (s == ALLOWED_AUTH_DEFAULT && m->code / 100 == 4 && strcmp(r->enh, "5.7.8") == 0)
-    return ORACLE_KNOWN_AUTH_REFUSAL_ENH;
   return -1;
 }
 

@@ -20,11 +20,7 @@
 /* XX(id, NAME, stop, "RFC", "what today's parser does") */
 #define ORACLE_KNOWN(XX)                                                      \
   XX(0, ADDRESS_ENH, 0, "RFC 3463 3.2",                                        \
-     "a path that does not parse gets 501 5.5.4 (syntax), not X.1.7 (sender) / X.1.3 (recipient)") \
-  XX(1, HELO_HOST_TEXT, 0, "RFC 5321 4.1.1.1",                                 \
-     "HELO/EHLO accepted with host text: one line of the text alone (no domain, no keyword lines)") \
-  XX(2, AUTH_REFUSAL_ENH, 0, "RFC 3463 2",                                     \
-     "an AUTH refusal without enhanced code gets 5.7.8 whatever its class")
+     "a path that does not parse gets 501 5.5.4 (syntax), not X.1.7 (sender) / X.1.3 (recipient)")
 
 enum {
 #define ORACLE_KNOWN_ENUM(id, name, stop, rfc, what) ORACLE_KNOWN_##name = id,

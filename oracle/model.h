@@ -48,7 +48,7 @@ typedef struct model_reply {
 
 /* Cases the model marks so that a known disagreement (known.h) can be
  * recognised precisely. */
-enum { MODEL_Q_NONE, MODEL_Q_HOST_TEXT };
+enum { MODEL_Q_NONE };
 
 /* ---- one message: body bytes as the host must see them ---- */
 #define MODEL_MSG_OPEN 0    /* input ended inside it */

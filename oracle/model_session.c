@@ -419,8 +419,6 @@ static void resolve(M *m, int kind, const oracle_decision *d) {
     m->helo = kind == SMTPP_VERB_EHLO ? 2 : 1;
     m_reset_txn(m); /* RFC 5321 4.1.4: like RSET */
     model_reply *p = reply_raw(m, ALLOWED_HELO_OK, 250, NULL, 0, P3);
-    if (text)
-      p->quirk = MODEL_Q_HOST_TEXT;
     if (kind == SMTPP_VERB_EHLO) {
       ehlo_lines(m, p, text);
     } else if (text) { /* helo-ok-rsp = "250" SP Domain [SP helo-greet] */

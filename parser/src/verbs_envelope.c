@@ -107,12 +107,25 @@ void smtpp_proceed_helo(smtpp_session *s, int verb, int code, const char *enh,
   s->helo_kind = verb == SMTPP_VERB_EHLO ? SMTPP_HK_EHLO : SMTPP_HK_HELO;
   smtpp_reset_transaction(s); /* RFC 5321 4.1.4 */
   const char *h = smtpp_hostname(s);
-  if (verb == SMTPP_VERB_EHLO) /* host text replaces only the first line */
-    ehlo_reply(s, text ? text : h,
-               text ? smtpp_bounded_len(text, SMTPP_HOST_TEXT_MAX) : strlen(h),
-               text != NULL);
+  size_t hn = strlen(h); /* smtpp_config_ok(): a Domain, <= 255 octets */
+  /* RFC 5321 4.1.1.1: ehlo-ok-rsp / helo-ok-rsp = "250" SP Domain
+   * [SP greet]: the host's text follows our Domain, it never replaces it
+   * (the text is sanitised by the reply writer; the Domain is printable). */
+  char first[255 + 1 + SMTPP_HOST_TEXT_MAX];
+  size_t fn = hn;
+  memcpy(first, h, hn);
+  if (text) {
+    size_t tn = smtpp_bounded_len(text, SMTPP_HOST_TEXT_MAX);
+    first[fn++] = ' ';
+    memcpy(first + fn, text, tn);
+    fn += tn;
+  }
+  if (verb == SMTPP_VERB_EHLO) /* the extension lines always follow */
+    ehlo_reply(s, first, fn, text != NULL);
+  else if (text)
+    (void)smtpp_reply_line(s, 250, NULL, first, fn, 0);
   else
-    smtpp_decided(s, 250, NULL, text, h);
+    smtpp_reply(s, 250, NULL, h);
 }
 
 /* ---- MAIL / RCPT (RFC 5321 4.1.1.2, 4.1.1.3) ---- */

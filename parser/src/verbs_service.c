@@ -279,7 +279,10 @@ void smtpp_proceed_auth(smtpp_session *s, int verb, int code, const char *enh,
     smtpp_decided(s, 235, enh ? enh : "2.7.0", text,
                   "Authentication successful");
   } else {
-    smtpp_refused(s, code, enh ? enh : "5.7.8", text,
-                  "Authentication credentials invalid");
+    /* RFC 4954 6: 535 5.7.8 credentials invalid; 454 4.7.0 temporary
+     * failure.  The enhanced code keeps the reply's class (RFC 3463 2). */
+    smtpp_refused(s, code, enh ? enh : code < 500 ? "4.7.0" : "5.7.8", text,
+                  code < 500 ? "Temporary authentication failure"
+                             : "Authentication credentials invalid");
   }
 }

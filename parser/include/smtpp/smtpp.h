@@ -388,7 +388,8 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
  * picks a fitting one); 3xx codes take none.
  * text: NULL for the default text; otherwise at most 127 octets, printable
  * ASCII kept, any other octet sent as '?', cut to keep the line within 512.
- * For EHLO it replaces the first line; the extension list follows.
+ * For HELO/EHLO it follows our Domain on the first line (RFC 5321
+ * 4.1.1.1); for EHLO the extension list follows.
  * Returns 0 when applied as given.  Fails closed:
  *   - a 4xx/5xx the library cannot send as given (code outside x00-x59,
  *     malformed enhanced code or one of another class) is still sent as a
