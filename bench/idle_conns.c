@@ -19,29 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Reads until a final reply line ("ddd " ... LF) arrives; 0 if it did. */
-static int read_reply(int fd) {
-  char buf[2048];
-  size_t len = 0;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) <= 0)
-      return -1;
-    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
-    if (r <= 0)
-      return -1;
-    len += (size_t)r;
-    buf[len] = 0;
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n')) != NULL) {
-      if (nl - line >= 4 && line[3] == ' ')
-        return 0;
-      line = nl + 1;
-    }
-    if (len == sizeof buf - 1)
-      return -1;
-  }
-}
+#include "reply_wait.h"
 
 int main(int argc, char **argv) {
   struct rlimit rl;
@@ -71,14 +49,14 @@ int main(int argc, char **argv) {
     }
   }
   for (int i = 0; i < n; i++) {
-    if (read_reply(fds[i]) < 0) {
+    if (reply_wait(fds[i], 5000) < 0) {
       fprintf(stderr, "idle_conns: connection %d: no greeting\n", i);
       return 1;
     }
     if (i % 2 == 0) {
       static const char ehlo[] = "EHLO idle.example\r\n";
       if (write(fds[i], ehlo, sizeof ehlo - 1) != (ssize_t)sizeof ehlo - 1 ||
-          read_reply(fds[i]) < 0) {
+          reply_wait(fds[i], 5000) < 0) {
         fprintf(stderr, "idle_conns: connection %d: no EHLO reply\n", i);
         return 1;
       }

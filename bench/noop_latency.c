@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reply_wait.h"
+
 #define MAX_SAMPLES 200000
 
 static volatile sig_atomic_t stop;
@@ -38,34 +40,6 @@ static double now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* Reads until a final reply line ("ddd " ... LF); 0 if one came. */
-static int read_reply(int fd) {
-  char buf[4096];
-  size_t len = 0;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 30000) <= 0)
-      return -1;
-    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
-    if (r <= 0)
-      return -1;
-    len += (size_t)r;
-    buf[len] = 0;
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n')) != NULL) {
-      if (nl - line >= 4 && line[3] == ' ')
-        return 0;
-      line = nl + 1;
-    }
-    if (line != buf) { /* keep only the unfinished line */
-      len = strlen(line);
-      memmove(buf, line, len + 1);
-    }
-    if (len == sizeof buf - 1)
-      return -1;
-  }
 }
 
 static int cmp(const void *a, const void *b) {
@@ -96,8 +70,8 @@ int main(int argc, char **argv) {
   }
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   static const char ehlo[] = "EHLO bystander.example\r\n";
-  if (read_reply(fd) < 0 || write(fd, ehlo, sizeof ehlo - 1) < 0 ||
-      read_reply(fd) < 0) {
+  if (reply_wait(fd, 30000) < 0 || write(fd, ehlo, sizeof ehlo - 1) < 0 ||
+      reply_wait(fd, 30000) < 0) {
     fprintf(stderr, "noop_latency: no greeting or EHLO reply\n");
     return 1;
   }
@@ -110,7 +84,7 @@ int main(int argc, char **argv) {
     static const char noop[] = "NOOP\r\n";
     double t0 = now_us();
     if (write(fd, noop, sizeof noop - 1) != (ssize_t)sizeof noop - 1 ||
-        read_reply(fd) < 0) {
+        reply_wait(fd, 30000) < 0) {
       if (stop)
         break;
       fprintf(stderr, "noop_latency: session lost after %zu NOOPs\n", n);

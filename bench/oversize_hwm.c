@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "reply_wait.h"
+
 static const char *tmpdir;
 static atomic_int stop;
 static atomic_llong hwm;
@@ -55,31 +57,6 @@ static void *watch(void *arg) {
     usleep(1000);
   }
   return NULL;
-}
-
-static int reply_code(int fd) {
-  char buf[4096];
-  size_t len = 0;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 60000) <= 0)
-      return -1;
-    ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
-    if (r <= 0)
-      return -1;
-    len += (size_t)r;
-    buf[len] = 0;
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n')) != NULL) {
-      if (nl - line >= 4 && line[3] == ' ')
-        return atoi(line);
-      line = nl + 1;
-    }
-    if (line != buf) {
-      len = strlen(line);
-      memmove(buf, line, len + 1);
-    }
-  }
 }
 
 static int send_all(int fd, const char *p, size_t n) {
@@ -119,11 +96,11 @@ int main(int argc, char **argv) {
   static const char *cmds[] = {"EHLO big.example\r\n",
                                "MAIL FROM:<big@big.example>\r\n",
                                "RCPT TO:<r@sink.example>\r\n", "DATA\r\n"};
-  if (reply_code(fd) != 220)
+  if (reply_wait(fd, 60000) != 220)
     return 1;
   for (int i = 0; i < 4; i++)
     if (send_all(fd, cmds[i], strlen(cmds[i])) < 0 ||
-        reply_code(fd) != (i == 3 ? 354 : 250)) {
+        reply_wait(fd, 60000) != (i == 3 ? 354 : 250)) {
       fprintf(stderr, "oversize_hwm: refused: %s", cmds[i]);
       return 1;
     }
@@ -142,7 +119,7 @@ int main(int argc, char **argv) {
   }
   int code = -1;
   if (send_all(fd, ".\r\n", 3) == 0)
-    code = reply_code(fd);
+    code = reply_wait(fd, 60000);
   usleep(20000);
   atomic_store(&stop, 1);
   pthread_join(th, NULL);
