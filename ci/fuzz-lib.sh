@@ -30,13 +30,16 @@ layer_of() {
 
 build_prefix() { echo "${SMTPP_BUILD_PREFIX:-$ROOT/build}"; }
 
-# build_fuzz TARGET...: configure + build build-fuzz (libFuzzer, ASan+UBSan)
-build_fuzz() {
-  local b; b="$(build_prefix)-fuzz"
+# libfuzzer_build SUFFIX SANITIZE TARGET...: configure (once) and build
+# <prefix>-SUFFIX, libFuzzer with SMTPP_SANITIZE=SANITIZE
+libfuzzer_build() {
+  local b; b="$(build_prefix)-$1"
+  local san=$2
+  shift 2
   mkdir -p "$b"
   if [ ! -f "$b/build.ninja" ]; then
     cmake -S "$ROOT" -B "$b" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPP_FUZZ=ON -DSMTPP_SANITIZE=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPP_FUZZ=ON -DSMTPP_SANITIZE="$san" \
       -DSMTPP_TESTS=OFF >"$b/ci-configure.log" 2>&1 ||
       { cat "$b/ci-configure.log" >&2; return 1; }
   fi
@@ -44,19 +47,11 @@ build_fuzz() {
     { tail -n 40 "$b/ci-build.log" >&2; return 1; }
 }
 
+# build_fuzz TARGET...: build-fuzz (libFuzzer, ASan+UBSan)
+build_fuzz() { libfuzzer_build fuzz ON "$@"; }
+
 # build_fuzz_plain TARGET...: build-fuzz-plain (libFuzzer, no sanitizer)
-build_fuzz_plain() {
-  local b; b="$(build_prefix)-fuzz-plain"
-  mkdir -p "$b"
-  if [ ! -f "$b/build.ninja" ]; then
-    cmake -S "$ROOT" -B "$b" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPP_FUZZ=ON -DSMTPP_SANITIZE=OFF \
-      -DSMTPP_TESTS=OFF >"$b/ci-configure.log" 2>&1 ||
-      { cat "$b/ci-configure.log" >&2; return 1; }
-  fi
-  cmake --build "$b" --target "$@" >"$b/ci-build.log" 2>&1 ||
-    { tail -n 40 "$b/ci-build.log" >&2; return 1; }
-}
+build_fuzz_plain() { libfuzzer_build fuzz-plain OFF "$@"; }
 
 # build_afl KIND TARGET: KIND plain | asan | cmplog
 build_afl() {
