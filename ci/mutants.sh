@@ -12,10 +12,16 @@
 #   ci/mutants.sh --only enh-syntax-552,seq-auth-twice
 #   ci/mutants.sh --category event --time 30
 #   ci/mutants.sh --list             the mutants, nothing run
+#   ci/mutants.sh --from-empty --time 60 --workers 1
+#                                    no seeds: how fast fuzzing alone finds
+#                                    each bug (with the seeds almost every
+#                                    mutant dies in seed replay, which says
+#                                    nothing about the fuzzer's speed)
 #
 # Options: --time SEC (per mutant, default 60), --workers N (default 2),
 # --only ID,.. , --category C, --out DIR (default out/mutants/<date>),
 # --sanitize (ASan+UBSan build: slower, also catches memory bugs),
+# --from-empty (start from an empty corpus, not the seeds),
 # --no-install (never call apt-get), --list.
 # Exit: 0 goal met (>= 95% of non-equivalent mutants killed, and every
 # reply-code, enhanced-code, sequencing and decision mutant killed),
@@ -25,7 +31,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TIME=60 WORKERS=2 ONLY="" CATEGORY="" OUT="" SANITIZE=OFF LIST=0 INSTALL=1
+TIME=60 WORKERS=2 ONLY="" CATEGORY="" OUT="" SANITIZE=OFF LIST=0 INSTALL=1 FROM_EMPTY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) TIME=${2:?}; shift 2 ;;
@@ -34,9 +40,10 @@ while [ $# -gt 0 ]; do
     --category) CATEGORY=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     --sanitize) SANITIZE=ON; shift ;;
+    --from-empty) FROM_EMPTY=1; shift ;;
     --no-install) INSTALL=0; shift ;;
     --list) LIST=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "mutants.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -101,6 +108,7 @@ MAXLEN=${MAXLEN:-4096}
 # The unmutated parser must pass its own corpus, or every verdict is noise.
 "$FZ" -runs=0 "${SEEDS[@]}" >"$OUT/pristine.log" 2>&1 ||
   { echo "mutants.sh: the unmutated parser fails its corpus, see $OUT/pristine.log" >&2; exit 1; }
+[ "$FROM_EMPTY" = 0 ] || SEEDS=() # checked above, not given to the workers
 
 # apply FILE ID: plants mutant ID in FILE (under $SRC); 0 done, 1 stale.
 apply() {
@@ -151,12 +159,12 @@ for id in "${ids[@]}"; do
     continue
   fi
   pids=()
-  start=$(date +%s)
+  start=$(date +%s%N)
   for w in $(seq 1 "$WORKERS"); do
     mkdir -p "$md/corpus$w"
     ( cd "$md" && exec "$FZ" -max_total_time="$TIME" -timeout=10 -max_len="$MAXLEN" \
         -dict="$DICT" -seed="$w" -artifact_prefix="$md/w$w-" \
-        -print_final_stats=1 "$md/corpus$w" "${SEEDS[@]}" >"$md/fuzz$w.log" 2>&1 ) &
+        -print_final_stats=1 "$md/corpus$w" ${SEEDS[@]+"${SEEDS[@]}"} >"$md/fuzz$w.log" 2>&1 ) &
     pids+=($!)
   done
   killed=""
@@ -168,11 +176,18 @@ for id in "${ids[@]}"; do
     alive=0
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
     [ "$alive" = 1 ] || break
-    sleep 0.5
+    sleep 0.1
   done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
-  took=$(( $(date +%s) - start ))
+  took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  took=$((took_ms / 1000)).$(( took_ms % 1000 / 100 ))
+  # the executions the killing worker made (its final stats; libFuzzer
+  # prints them on a crash too): kill "time" in work, not in seconds
+  kw=$(ls "$md"/w*-crash-* "$md"/w*-timeout-* "$md"/w*-leak-* "$md"/w*-oom-* 2>/dev/null |
+    head -1 | sed -n 's|.*/w\([0-9]*\)-[a-z]*-.*|\1|p' || true)
+  execs=""
+  [ -z "$kw" ] || execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$md/fuzz$kw.log" | head -1)
   # a worker that stopped with an error report but no artifact also kills
   if [ -z "$killed" ] && grep -qE 'ERROR: libFuzzer|VIOLATION|Sanitizer' "$md"/fuzz*.log; then
     killed=1
@@ -188,7 +203,7 @@ for id in "${ids[@]}"; do
     grep -h -m1 -E 'VIOLATION [A-Z0-9_]+' "$md"/fuzz*.log | sed 's/.*VIOLATION \([A-Z0-9_]*\).*/\1/' >"$md/prop" || true
     if grep -qE '^#[0-9]+\s+INITED' "$md"/fuzz*.log; then :; else how="seed replay"; fi
     VERDICT[$id]=KILLED; TAKEN[$id]=$took
-    printf '%-34s %-14s KILLED in %ss (%s, %s)\n' "$id" "${CAT[$id]}" "$took" "$how" "$(head -1 "$md/prop" 2>/dev/null || echo crash)"
+    printf '%-34s %-14s KILLED in %ss%s (%s, %s)\n' "$id" "${CAT[$id]}" "$took" "${execs:+, $execs execs}" "$how" "$(head -1 "$md/prop" 2>/dev/null || echo crash)"
   elif [ -n "${EQUIV[$id]}" ]; then
     VERDICT[$id]=EQUIVALENT
     printf '%-34s %-14s survived, EQUIVALENT: %s\n' "$id" "${CAT[$id]}" "${EQUIV[$id]}"
@@ -212,7 +227,7 @@ for id in "${ids[@]}"; do
   esac
 done
 echo
-echo "== summary ($TIME s per mutant, $WORKERS workers, fuzz_session alone, sanitizers $SANITIZE)"
+echo "== summary ($TIME s per mutant, $WORKERS workers, fuzz_session alone, sanitizers $SANITIZE$([ "$FROM_EMPTY" = 0 ] || echo ', from an empty corpus'))"
 pct=0
 [ "$total" -gt 0 ] && pct=$(( 1000 * killed / total ))
 printf 'killed %d of %d non-equivalent mutants: %d.%d%%  (equivalent %d, stale %d, stillborn %d)\n' \

@@ -51,6 +51,18 @@ void bbuf_add(bbuf *b, const void *p, size_t n) {
   b->p[b->len] = 0;
 }
 
+void bbuf_adds(bbuf *b, const char *s) { bbuf_add(b, s, strlen(s)); }
+
+void bbuf_add_dec(bbuf *b, uint64_t v) {
+  char d[20]; /* UINT64_MAX has 20 digits */
+  size_t i = sizeof d;
+  do {
+    d[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  bbuf_add(b, d + i, sizeof d - i);
+}
+
 void bbuf_addf(bbuf *b, const char *fmt, ...) {
   char tmp[512];
   va_list ap;

@@ -29,6 +29,12 @@ static inline void bbuf_addc(bbuf *b, int c) {
     bbuf_add(b, &ch, 1);
   }
 }
+/* A C string (its octets, not the NUL). */
+void bbuf_adds(bbuf *b, const char *s);
+/* v in decimal.  bbuf_adds/bbuf_add_dec instead of bbuf_addf where text is
+ * built per event: the oracle formats every event of every fuzz input,
+ * and printf's format parsing was a tenth of fuzz_session's time. */
+void bbuf_add_dec(bbuf *b, uint64_t v);
 void bbuf_addf(bbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The 8 octets of v in host order (for hashing and comparing, not text). */

@@ -5,9 +5,20 @@
 
 #include "esc.h"
 
-#include <stdio.h>
 
-void evfmt_flags(uint32_t flags, char *buf, size_t cap) {
+/* Unknown bits as 0x + lower-case hex, no leading zeros. */
+static void add_hex(bbuf *b, uint32_t v) {
+  char d[8];
+  size_t i = sizeof d;
+  do {
+    d[--i] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  bbuf_add(b, "0x", 2);
+  bbuf_add(b, d + i, sizeof d - i);
+}
+
+void evfmt_flags(bbuf *b, uint32_t flags) {
   static const struct {
     uint32_t bit;
     const char *name;
@@ -19,38 +30,38 @@ void evfmt_flags(uint32_t flags, char *buf, size_t cap) {
       {SMTPP_EVF_SMTPUTF8, "smtputf8"},
       {SMTPP_EVF_OVER_SIZE, "over-size"},
   };
-  size_t o = 0;
+  int any = 0;
 
-  if (cap == 0)
-    return;
-  buf[0] = '\0';
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
     if (!(flags & tab[i].bit))
       continue;
     flags &= ~tab[i].bit;
-    int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", tab[i].name);
-    if (n < 0 || (size_t)n >= cap - o)
-      return;
-    o += (size_t)n;
+    if (any++)
+      bbuf_addc(b, ',');
+    bbuf_adds(b, tab[i].name);
   }
   if (flags) { /* bits this build does not know */
-    int n = snprintf(buf + o, cap - o, "%s0x%lx", o ? "," : "",
-                     (unsigned long)flags);
-    if (n < 0 || (size_t)n >= cap - o)
-      return;
-    o += (size_t)n;
+    if (any++)
+      bbuf_addc(b, ',');
+    add_hex(b, flags);
   }
-  if (o == 0)
-    snprintf(buf, cap, "-");
+  if (!any)
+    bbuf_addc(b, '-');
 }
 
 static void slice(bbuf *b, const char *name, smtpp_slice sl) {
   if (sl.p == NULL) {
-    if (sl.len) /* a contract violation: shown, so it cannot hide */
-      bbuf_addf(b, " %s=NULL+%zu", name, sl.len);
+    if (sl.len) { /* a contract violation: shown, so it cannot hide */
+      bbuf_addc(b, ' ');
+      bbuf_adds(b, name);
+      bbuf_add(b, "=NULL+", 6);
+      bbuf_add_dec(b, sl.len);
+    }
     return;
   }
-  bbuf_addf(b, " %s=\"", name);
+  bbuf_addc(b, ' ');
+  bbuf_adds(b, name);
+  bbuf_add(b, "=\"", 2);
   bbuf_add_escaped(b, sl.p, sl.len);
   bbuf_addc(b, '"');
 }
@@ -60,24 +71,33 @@ static void params(bbuf *b, const smtpp_params *pr) {
   static const char *const ret[] = {"", "FULL", "HDRS"};
   static const char *const notify[] = {"NEVER", "SUCCESS", "FAILURE",
                                        "DELAY"};
-  if (pr->has_size)
-    bbuf_addf(b, " SIZE=%llu", (unsigned long long)pr->size);
-  if (pr->body)
-    bbuf_addf(b, " BODY=%s", pr->body < 3 ? body[pr->body] : "?");
+  if (pr->has_size) {
+    bbuf_add(b, " SIZE=", 6);
+    bbuf_add_dec(b, pr->size);
+  }
+  if (pr->body) {
+    bbuf_add(b, " BODY=", 6);
+    bbuf_adds(b, pr->body < 3 ? body[pr->body] : "?");
+  }
   if (pr->smtputf8)
     bbuf_add(b, " SMTPUTF8", 9);
-  if (pr->ret)
-    bbuf_addf(b, " RET=%s", pr->ret < 3 ? ret[pr->ret] : "?");
+  if (pr->ret) {
+    bbuf_add(b, " RET=", 5);
+    bbuf_adds(b, pr->ret < 3 ? ret[pr->ret] : "?");
+  }
   if (pr->notify) {
     const char *sep = "=";
     bbuf_add(b, " NOTIFY", 7);
     for (unsigned i = 0; i < 4; i++)
       if (pr->notify & (1u << i)) {
-        bbuf_addf(b, "%s%s", sep, notify[i]);
+        bbuf_adds(b, sep);
+        bbuf_adds(b, notify[i]);
         sep = ",";
       }
-    if (pr->notify & ~0xfu)
-      bbuf_addf(b, "%s0x%x", sep, pr->notify & ~0xfu);
+    if (pr->notify & ~0xfu) {
+      bbuf_adds(b, sep);
+      add_hex(b, pr->notify & ~0xfu);
+    }
   }
   slice(b, "ENVID", pr->envid);
   slice(b, "ORCPT-TYPE", pr->orcpt_type);
@@ -86,32 +106,41 @@ static void params(bbuf *b, const smtpp_params *pr) {
 }
 
 void evfmt_event(bbuf *b, const smtpp_event *ev, unsigned opts) {
-  char fl[96];
   uint32_t flags = ev->flags;
   if (!(opts & EVFMT_INPUT_PENDING))
     flags &= ~(uint32_t)SMTPP_EVF_INPUT_PENDING;
 
-  bbuf_addf(b, "%s", smtpp_event_name((int)ev->type));
-  if (ev->verb)
-    bbuf_addf(b, " %s", smtpp_verb_name(ev->verb));
-  if (ev->error)
-    bbuf_addf(b, " error=%s", smtpp_err_name(ev->error));
+  bbuf_adds(b, smtpp_event_name((int)ev->type));
+  if (ev->verb) {
+    bbuf_addc(b, ' ');
+    bbuf_adds(b, smtpp_verb_name(ev->verb));
+  }
+  if (ev->error) {
+    bbuf_add(b, " error=", 7);
+    bbuf_adds(b, smtpp_err_name(ev->error));
+  }
   if (flags) {
-    evfmt_flags(flags, fl, sizeof fl);
-    bbuf_addf(b, " flags=%s", fl);
+    bbuf_add(b, " flags=", 7);
+    evfmt_flags(b, flags);
   }
   if (ev->type != SMTPP_EV_BODY)
     slice(b, "arg", ev->arg);
-  else
-    bbuf_addf(b, " len=%zu", ev->arg.len);
+  else {
+    bbuf_add(b, " len=", 5);
+    bbuf_add_dec(b, ev->arg.len);
+  }
   slice(b, "path", ev->path);
   slice(b, "local", ev->local);
   slice(b, "domain", ev->domain);
   slice(b, "initial", ev->initial);
-  if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_BDAT)
-    bbuf_addf(b, " chunk=%llu", (unsigned long long)ev->chunk_size);
-  if (ev->type == SMTPP_EV_MESSAGE_END)
-    bbuf_addf(b, " size=%llu", (unsigned long long)ev->message_size);
+  if (ev->type == SMTPP_EV_COMMAND && ev->verb == SMTPP_VERB_BDAT) {
+    bbuf_add(b, " chunk=", 7);
+    bbuf_add_dec(b, ev->chunk_size);
+  }
+  if (ev->type == SMTPP_EV_MESSAGE_END) {
+    bbuf_add(b, " size=", 6);
+    bbuf_add_dec(b, ev->message_size);
+  }
   if (ev->type == SMTPP_EV_COMMAND &&
       (ev->verb == SMTPP_VERB_MAIL || ev->verb == SMTPP_VERB_RCPT))
     params(b, &ev->params);

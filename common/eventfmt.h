@@ -40,8 +40,8 @@
 /* Appends the line for ev (no LF); opts: EVFMT_*. */
 void evfmt_event(bbuf *b, const smtpp_event *ev, unsigned opts);
 
-/* Writes the SMTPP_EVF_* names of flags as "a,b" into buf ("-" if none;
- * unknown bits as 0xN). */
-void evfmt_flags(uint32_t flags, char *buf, size_t cap);
+/* Appends the SMTPP_EVF_* names of flags as "a,b" ("-" if none; unknown
+ * bits as 0xN). */
+void evfmt_flags(bbuf *b, uint32_t flags);
 
 #endif

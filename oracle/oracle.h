@@ -63,7 +63,8 @@ typedef struct oracle_report {
 /* One run of a parser, as the checker sees it.
  *
  * hash_only (set it after init/reset): the run is only compared with
- * another (P7, P10), so out, ev_norm and ev_raw are kept as hashes (h_*)
+ * another (P7, P10, P5's rerun), so out, ev_norm and ev_raw are kept as
+ * hashes (h_*)
  * instead of octets and no message is rebuilt; the counters, the state and
  * the flags below are kept as usual.  The checker compares a hashed
  * stream with a stored one by hashing the stored octets. */
@@ -73,6 +74,10 @@ typedef struct oracle_trace {
   bbuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
   bbuf ev_raw;          /* events exactly as delivered */
   bbuf ev_text;         /* events as oracle_event_text() lines (P11) */
+  size_t *ev_at;        /* [2k], [2k+1]: where the record of the event of
+                           ev_text line k starts and ends in ev_norm (the P5
+                           rerun cuts one out and compares hashes) */
+  size_t nev_at, cap_ev_at; /* entries used (2 per line), allocated */
   ohash h_out, h_norm, h_raw; /* the same three streams when hash_only */
   model_msg *msg;       /* message bodies rebuilt from the events */
   size_t nmsg, capmsg, nmsg_init;

@@ -16,6 +16,7 @@ void oracle_trace_free(oracle_trace *t) {
   bbuf_free(&t->ev_raw);
   bbuf_free(&t->ev_text);
   bbuf_free(&t->pend_body);
+  free(t->ev_at);
   for (size_t i = 0; i < t->nmsg_init; i++)
     bbuf_free(&t->msg[i].body);
   free(t->msg);
@@ -35,6 +36,8 @@ void oracle_trace_reset(oracle_trace *t) {
   bbuf_reset(&t->ev_raw);
   bbuf_reset(&t->ev_text);
   bbuf_reset(&t->pend_body);
+  t->ev_at = k.ev_at;
+  t->cap_ev_at = k.cap_ev_at;
   t->msg = k.msg;
   t->capmsg = k.capmsg;
   t->nmsg_init = k.nmsg_init;
@@ -210,8 +213,14 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
     return;
   }
   flush_body(t);
+  size_t at = t->ev_norm.len;
   serialize(stream(t, 0), &rec, ev->flags & ~SMTPP_EVF_INPUT_PENDING);
   if (!t->hash_only) {
+    if (ev->type != SMTPP_EV_NONE) { /* the events oracle_event_text writes */
+      t->ev_at = bb_grow(t->ev_at, &t->cap_ev_at, t->nev_at + 1, sizeof *t->ev_at);
+      t->ev_at[t->nev_at++] = at;
+      t->ev_at[t->nev_at++] = t->ev_norm.len;
+    }
     oracle_event_text(&t->ev_text, ev);
     rebuild_messages(t, ev);
   }
