@@ -16,7 +16,6 @@
 
 #include "allowed.h"
 #include "bbuf.h"
-#include "hash.h"
 #include "decide.h"
 #include "smtpp/smtpp.h"
 

@@ -17,7 +17,6 @@
 #define ORACLE_H
 
 #include "bbuf.h"
-#include "hash.h"
 #include "decide.h"
 #include "model.h"
 #include "smtpp/smtpp.h"
@@ -62,23 +61,22 @@ typedef struct oracle_report {
 
 /* One run of a parser, as the checker sees it.
  *
- * hash_only (set it after init/reset): the run is only compared with
- * another (P7, P10, P5's rerun), so out, ev_norm and ev_raw are kept as
- * hashes (h_*)
- * instead of octets and no message is rebuilt; the counters, the state and
- * the flags below are kept as usual.  The checker compares a hashed
- * stream with a stored one by hashing the stored octets. */
+ * compare_only (set it after init/reset): the run is only compared with
+ * another (P7, P10, P5's rerun), so only out, ev_norm and ev_raw are
+ * kept: no event text, no message rebuilt; the counters, the state and
+ * the flags below are kept as usual.  (Storing the octets and comparing
+ * them with memcmp costs less than hashing them: a hash of every stream
+ * of every rerun was a tenth of fuzz_session's time.) */
 typedef struct oracle_trace {
-  int hash_only;
+  int compare_only;
   bbuf out;             /* every reply octet, in order */
   bbuf ev_norm;         /* events; body pieces merged, INPUT_PENDING off */
   bbuf ev_raw;          /* events exactly as delivered */
   bbuf ev_text;         /* events as oracle_event_text() lines (P11) */
   size_t *ev_at;        /* [2k], [2k+1]: where the record of the event of
                            ev_text line k starts and ends in ev_norm (the P5
-                           rerun cuts one out and compares hashes) */
+                           rerun cuts one out) */
   size_t nev_at, cap_ev_at; /* entries used (2 per line), allocated */
-  ohash h_out, h_norm, h_raw; /* the same three streams when hash_only */
   model_msg *msg;       /* message bodies rebuilt from the events */
   size_t nmsg, capmsg, nmsg_init;
   int body_open;        /* a DATA/BDAT message is being delivered */
@@ -134,7 +132,7 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
                  oracle_report *rep);
 
 /* All of it: the parser run whole (recorded), the model, and the reruns
- * that are only compared (hash_only): with splits, the split run (P7) and
+ * that are only compared (compare_only): with splits, the split run (P7) and
  * the split run again (P10); without, the whole run again (P10; P7 holds
  * trivially, the split run being the whole run).  Reuses static buffers
  * between calls (not thread-safe). */

@@ -182,13 +182,13 @@ int oracle_run(const smtpp_config *cfg, const uint8_t *in, size_t len,
     /* the split run would be the whole run: P7 holds by construction, and
      * P10 compares the whole run with itself run again */
     oracle_trace_reset(&a);
-    a.hash_only = 1;
+    a.compare_only = 1;
     oracle_trace_parser(cfg, in, len, NULL, 0, tape, &a);
     return oracle_check(cfg, in, len, tape, &w, &w, &a, rep);
   }
   oracle_trace_reset(&s);
   oracle_trace_reset(&a);
-  s.hash_only = a.hash_only = 1;
+  s.compare_only = a.compare_only = 1;
   oracle_trace_parser(cfg, in, len, splits, nsplits, tape, &s);
   oracle_trace_parser(cfg, in, len, splits, nsplits, tape, &a);
   return oracle_check(cfg, in, len, tape, &w, &s, &a, rep);

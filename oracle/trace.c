@@ -44,33 +44,13 @@ void oracle_trace_reset(oracle_trace *t) {
 }
 
 void oracle_trace_reply(oracle_trace *t, const char *bytes, size_t n) {
-  if (t->hash_only)
-    ohash_put(&t->h_out, bytes, n);
-  else
-    bbuf_add(&t->out, bytes, n);
+  bbuf_add(&t->out, bytes, n);
 }
 
-/* A stream of the trace: stored octets, or their hash when hash_only. */
-typedef struct sink {
-  bbuf *b;
-  ohash *h;
-} sink;
+/* The normalised (0) or raw (1) event stream. */
+static bbuf *stream(oracle_trace *t, int raw) { return raw ? &t->ev_raw : &t->ev_norm; }
 
-static sink stream(oracle_trace *t, int raw) {
-  sink k = {raw ? &t->ev_raw : &t->ev_norm, raw ? &t->h_raw : &t->h_norm};
-  if (t->hash_only)
-    k.b = NULL;
-  else
-    k.h = NULL;
-  return k;
-}
-
-static void emit(sink k, const void *p, size_t n) {
-  if (k.b)
-    bbuf_add(k.b, p, n);
-  else
-    ohash_put(k.h, p, n);
-}
+static void emit(bbuf *b, const void *p, size_t n) { bbuf_add(b, p, n); }
 
 /* One event as fixed-size numbers, then the octets of its slices. */
 typedef struct ev_head {
@@ -113,7 +93,7 @@ static void make_rec(ev_rec *r, const smtpp_event *ev) {
 
 /* Writes the record with the given flags (built once, written to both the
  * raw and the normalised stream). */
-static void serialize(sink b, ev_rec *r, uint32_t flags) {
+static void serialize(bbuf *b, ev_rec *r, uint32_t flags) {
   r->h.flags = flags;
   emit(b, &r->h, sizeof r->h);
   for (int i = 0; i < 9; i++)
@@ -126,7 +106,7 @@ static void serialize(sink b, ev_rec *r, uint32_t flags) {
 static void flush_body(oracle_trace *t) {
   if (!t->pend_open)
     return;
-  sink k = stream(t, 0);
+  bbuf *k = stream(t, 0);
   uint8_t head[2] = {(uint8_t)SMTPP_EV_BODY, (uint8_t)t->pend_verb};
   uint64_t n = t->pend_body.len;
   emit(k, head, sizeof head);
@@ -206,7 +186,7 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
     t->pend_open = 1;
     t->pend_verb = ev->verb;
     bbuf_add(&t->pend_body, ev->arg.p, ev->arg.len);
-    if (!t->hash_only && ev->arg.len) {
+    if (!t->compare_only && ev->arg.len) {
       helo_settle(t);
       bbuf_add(&open_msg(t)->body, ev->arg.p, ev->arg.len);
     }
@@ -215,7 +195,7 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
   flush_body(t);
   size_t at = t->ev_norm.len;
   serialize(stream(t, 0), &rec, ev->flags & ~SMTPP_EVF_INPUT_PENDING);
-  if (!t->hash_only) {
+  if (!t->compare_only) {
     if (ev->type != SMTPP_EV_NONE) { /* the events oracle_event_text writes */
       t->ev_at = bb_grow(t->ev_at, &t->cap_ev_at, t->nev_at + 1, sizeof *t->ev_at);
       t->ev_at[t->nev_at++] = at;
@@ -232,6 +212,6 @@ void oracle_trace_event(oracle_trace *t, const smtpp_event *ev) {
 
 void oracle_trace_finish(oracle_trace *t) {
   flush_body(t);
-  if (!t->hash_only)
+  if (!t->compare_only)
     helo_settle(t);
 }

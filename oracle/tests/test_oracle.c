@@ -254,9 +254,10 @@ static void p10_nondeterministic(void **state) {
   release(&f);
 }
 
-/* The same two properties when the reruns are kept only as hashes, as
- * oracle_run() keeps them: the hashed comparison must fail too. */
-static void record_hashed(fixture *f, const char *in) {
+/* The same two properties when the reruns are kept only for comparing
+ * (compare_only), as oracle_run() keeps them: the comparison must fail
+ * too. */
+static void record_compare_only(fixture *f, const char *in) {
   smtpp_config_default(&f->cfg);
   f->in = (const uint8_t *)in;
   f->len = strlen(in);
@@ -265,25 +266,25 @@ static void record_hashed(fixture *f, const char *in) {
   oracle_trace_init(&f->w);
   oracle_trace_init(&f->s);
   oracle_trace_init(&f->a);
-  f->s.hash_only = f->a.hash_only = 1;
+  f->s.compare_only = f->a.compare_only = 1;
   memset(&f->tape, 0, sizeof f->tape);
   oracle_trace_parser(&f->cfg, f->in, f->len, NULL, 0, NULL, &f->w);
   oracle_trace_parser(&f->cfg, f->in, f->len, f->splits, 2, NULL, &f->s);
   oracle_trace_parser(&f->cfg, f->in, f->len, f->splits, 2, NULL, &f->a);
 }
 
-static void hashed_runs_pass(void **state) {
+static void compare_only_runs_pass(void **state) {
   (void)state;
   fixture f;
-  record_hashed(&f, TXN);
+  record_compare_only(&f, TXN);
   assert_int_equal(check(&f), 0);
   release(&f);
 }
 
-static void p7_split_differs_hashed(void **state) {
+static void p7_split_differs_compare_only(void **state) {
   (void)state;
   fixture f;
-  record_hashed(&f, TXN);
+  record_compare_only(&f, TXN);
   /* both split runs (so determinism holds) wrote one more reply octet
    * stream than the whole run */
   oracle_trace_reply(&f.s, "250 2.0.0 OK\r\n", 14);
@@ -293,10 +294,10 @@ static void p7_split_differs_hashed(void **state) {
   release(&f);
 }
 
-static void p10_nondeterministic_hashed(void **state) {
+static void p10_nondeterministic_compare_only(void **state) {
   (void)state;
   fixture f;
-  record_hashed(&f, TXN);
+  record_compare_only(&f, TXN);
   oracle_trace_reply(&f.a, "250 2.0.0 OK\r\n", 14); /* only the rerun */
   assert_true(check(&f) & ONLY(ORACLE_P10_DETERMINISM));
   release(&f);
@@ -439,9 +440,9 @@ int main(void) {
     cmocka_unit_test(p8_starttls_injection),
     cmocka_unit_test(p9_limit_ignored),
     cmocka_unit_test(p10_nondeterministic),
-    cmocka_unit_test(hashed_runs_pass),
-    cmocka_unit_test(p7_split_differs_hashed),
-    cmocka_unit_test(p10_nondeterministic_hashed),
+    cmocka_unit_test(compare_only_runs_pass),
+    cmocka_unit_test(p7_split_differs_compare_only),
+    cmocka_unit_test(p10_nondeterministic_compare_only),
     cmocka_unit_test(p4_wrong_enhanced_code),
     cmocka_unit_test(p4_ehlo_keyword_dropped),
     cmocka_unit_test(p11_event_local_part),
