@@ -387,7 +387,8 @@ static void check_pair(const oracle_trace *a, const oracle_trace *b, int raw,
  * chunk follows it.) */
 static void check_p5_rerun(const smtpp_config *cfg, const uint8_t *in, size_t len,
                            const oracle_tape *tape, const model_result *mr,
-                           const oracle_trace *whole, oracle_report *rep) {
+                           const oracle_trace *whole, const rs_reader *rs,
+                           oracle_report *rep) {
   size_t k = 0;
   while (k < mr->nrep && !(mr->rep[k].err == SMTPP_ERR_BAD_SEQUENCE &&
                            mr->rep[k].len >= 4 && !m_bdat_line(in + mr->rep[k].off)))
@@ -398,7 +399,6 @@ static void check_p5_rerun(const smtpp_config *cfg, const uint8_t *in, size_t le
   if (k + 1 < mr->nrep && mr->rep[k + 1].sit == ALLOWED_TOO_MANY_ERRORS)
     return; /* the refusal spent the budget: without it the close moves */
   const model_reply *m = &mr->rep[k];
-  const rs_reader *rs = read_replies(&whole->out);
   size_t line = m->ev_line - 1; /* its PROTOCOL_ERROR: ev_text line */
   if (k >= rs->n || 2 * line + 1 >= whole->nev_at)
     return;
@@ -455,7 +455,7 @@ int oracle_check(const smtpp_config *cfg, const uint8_t *in, size_t len,
   if (split && again)
     check_pair(split, again, 1, ORACLE_P10_DETERMINISM, len, rep);
   if (!rep->fired && !stop)
-    check_p5_rerun(cfg, in, len, tape, &mr, whole, rep);
+    check_p5_rerun(cfg, in, len, tape, &mr, whole, rs, rep);
   int n = 0;
   for (int p = 1; p < ORACLE__COUNT; p++)
     n += (rep->fired >> p) & 1;
