@@ -35,6 +35,27 @@ function(smtpp_fuzz_plain_oracle target)
   endif()
 endfunction()
 
+# smtpp_fuzz_no_trace_cmp([DIRECTORY dir]): the parser sources named in
+# FUZZ_NO_TRACE_CMP (fuzz/CMakeLists.txt, which says why) are compiled
+# without comparison tracing, for the targets of the directory dir (default:
+# the current one).  A name that is not a parser source stops the
+# configuration, so a renamed file cannot silently lose the setting.
+function(smtpp_fuzz_no_trace_cmp)
+  cmake_parse_arguments(A "" "DIRECTORY" "" ${ARGN})
+  set(scope "")
+  if(A_DIRECTORY)
+    set(scope DIRECTORY ${A_DIRECTORY})
+  endif()
+  foreach(f IN LISTS FUZZ_NO_TRACE_CMP)
+    list(FIND FUZZ_PARSER_SOURCES ${PROJECT_SOURCE_DIR}/parser/src/${f} i)
+    if(i LESS 0)
+      message(FATAL_ERROR "FUZZ_NO_TRACE_CMP names ${f}, not a parser source")
+    endif()
+    set_source_files_properties(${PROJECT_SOURCE_DIR}/parser/src/${f} ${scope}
+      PROPERTIES COMPILE_OPTIONS -fno-sanitize-coverage=trace-cmp)
+  endforeach()
+endfunction()
+
 if(NOT SMTPP_OSSFUZZ)
   return()
 endif()
@@ -54,6 +75,12 @@ set(LIB_FUZZING_ENGINE "${LIB_FUZZING_ENGINE}" CACHE STRING
 separate_arguments(_smtpp_engine UNIX_COMMAND "${LIB_FUZZING_ENGINE}")
 smtpp_fuzz_plain_oracle(smtpp_oracle)
 smtpp_fuzz_plain_oracle(smtpp_common)
+# the parser objects are smtpp_objs's (parser/): the setting goes to that
+# directory (set_source_files_properties(DIRECTORY) needs CMake 3.18)
+if(CMAKE_C_FLAGS MATCHES "fuzzer-no-link|trace-cmp" AND
+   NOT CMAKE_VERSION VERSION_LESS 3.18)
+  smtpp_fuzz_no_trace_cmp(DIRECTORY ${PROJECT_SOURCE_DIR}/parser)
+endif()
 add_custom_target(smtpp_ossfuzz)
 foreach(t IN LISTS FUZZ_TARGETS)
   if(LIB_FUZZING_ENGINE STREQUAL "none")
