@@ -35,6 +35,8 @@ int smtpp_config_ok(const smtpp_config *cfg) {
     return 0;
   if (cfg->lenient & ~(uint32_t)SMTPP_LENIENT_ALL)
     return 0;
+  if (cfg->host_decides != 0 && cfg->host_decides != 1)
+    return 0;
   if (cfg->max_recipients != 0 && cfg->max_recipients < MAX_RCPT_DEFAULT)
     return 0;
   if (cfg->hostname) {

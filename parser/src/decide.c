@@ -154,11 +154,12 @@ int smtpp_decision_pending(const smtpp_session *s) {
 }
 
 /* A decidable event: the session pauses until the host decides.  A host
- * that takes no events (ev == NULL) cannot decide: the default applies at
- * once. */
+ * without a policy (smtpp_config.host_decides 0) or that takes no events
+ * (ev == NULL) does not decide: the default applies at once, and the event
+ * is a notice. */
 void smtpp_ask(smtpp_session *s, int kind, smtpp_event *ev) {
   s->pending = (uint8_t)kind;
-  if (ev)
+  if (ev && s->cfg->host_decides)
     ev->flags |= SMTPP_EVF_DECIDABLE;
   else
     resolve(s, default_code(s, kind), NULL, NULL);
