@@ -203,6 +203,32 @@ void smtpp_reply(smtpp_session *s, int code, const char *enh,
                  const char *text);
 void smtpp_reply_more(smtpp_session *s, int code, const char *enh,
                       const char *text, int more);
+/* The parser's own fixed success replies (reply.c fixed_replies[]), each
+ * precomposed at compile time with and without its enhanced code, so the
+ * command path copies one line instead of composing it. */
+enum smtpp_fixed_reply {
+  SMTPP_R_OK,            /* 250 2.0.0 OK (RSET, NOOP) */
+  SMTPP_R_SENDER_OK,     /* 250 2.1.0 (MAIL) */
+  SMTPP_R_RCPT_OK,       /* 250 2.1.5 (RCPT) */
+  SMTPP_R_DATA_GO,       /* 354 (DATA) */
+  SMTPP_R_MSG_OK,        /* 250 2.0.0 (end of message) */
+  SMTPP_R_CHUNK_OK,      /* 250 2.0.0 (a BDAT chunk, not LAST) */
+  SMTPP_R_TLS_GO,        /* 220 2.0.0 (STARTTLS) */
+  SMTPP_R_AUTH_OK,       /* 235 2.7.0 (AUTH) */
+  SMTPP_R__COUNT
+};
+/* Queues fixed reply id: its enhanced form when smtpp_use_enh(). */
+void smtpp_reply_fixed(smtpp_session *s, int id);
+/* A decision's reply whose default is fixed reply id: the precomposed line
+ * when the host left code, enh and text to the default, else
+ * smtpp_decided() with the line's parts. */
+void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
+                         const char *text, int id);
+/* Room for n octets at the tail of the out buffer (unsent octets moved to
+ * the front if needed), or NULL if fewer than n octets are free.  The
+ * caller writes at most n octets there and adds them to out_len. */
+unsigned char *smtpp_out_tail(smtpp_session *s, size_t n);
+
 /* "hostname suffix" (the 220 greeting, the 221 to QUIT). */
 void smtpp_hostname_reply(smtpp_session *s, int code, const char *enh,
                           const char *suffix);

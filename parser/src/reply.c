@@ -127,6 +127,62 @@ static const struct {
 #undef XX
 };
 
+unsigned char *smtpp_out_tail(smtpp_session *s, size_t n) {
+  if (smtpp_out_free(s) < n)
+    return NULL;
+  if (s->out_head + s->out_len + n > SMTPP_OUT_MAX) {
+    memmove(s->out, s->out + s->out_head, s->out_len);
+    s->out_head = 0;
+  }
+  return s->out + s->out_head + s->out_len;
+}
+
+/* One row per fixed reply: code, enhanced code ("" for 3xx: RFC 3463 has
+ * no 3.x.x class), text, and both lines built by the preprocessor. */
+typedef struct fixed_reply {
+  int code;
+  const char *enh, *text;
+  const char *plain, *with_enh;
+  uint8_t plain_len, enh_len;
+} fixed_reply;
+
+#define FIXED(CODE, ENH, TEXT)                                                \
+  {CODE, ENH, TEXT, #CODE " " TEXT "\r\n", #CODE " " ENH " " TEXT "\r\n",      \
+   sizeof(#CODE " " TEXT "\r\n") - 1, sizeof(#CODE " " ENH " " TEXT "\r\n") - 1}
+
+static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {
+  [SMTPP_R_OK] = FIXED(250, "2.0.0", "OK"),
+  [SMTPP_R_SENDER_OK] = FIXED(250, "2.1.0", "Sender OK"),
+  [SMTPP_R_RCPT_OK] = FIXED(250, "2.1.5", "Recipient OK"),
+  [SMTPP_R_DATA_GO] = FIXED(354, "", "End data with <CR><LF>.<CR><LF>"),
+  [SMTPP_R_MSG_OK] = FIXED(250, "2.0.0", "Message accepted"),
+  [SMTPP_R_CHUNK_OK] = FIXED(250, "2.0.0", "Chunk accepted"),
+  [SMTPP_R_TLS_GO] = FIXED(220, "2.0.0", "Ready to start TLS"),
+  [SMTPP_R_AUTH_OK] = FIXED(235, "2.7.0", "Authentication successful"),
+};
+#undef FIXED
+
+void smtpp_reply_fixed(smtpp_session *s, int id) {
+  const fixed_reply *f = &fixed_replies[id];
+  int enh = f->enh[0] != '\0' && smtpp_use_enh(s);
+  size_t n = enh ? f->enh_len : f->plain_len;
+  unsigned char *w = smtpp_out_tail(s, n);
+  if (w == NULL)
+    return; /* unreachable: the feed loop keeps SMTPP_REPLY_MAX free */
+  memcpy(w, enh ? f->with_enh : f->plain, n);
+  s->out_len = (uint16_t)(s->out_len + n);
+}
+
+void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
+                         const char *text, int id) {
+  const fixed_reply *f = &fixed_replies[id];
+  if (code == f->code && enh == NULL && text == NULL)
+    smtpp_reply_fixed(s, id);
+  else
+    smtpp_decided(s, code, enh ? enh : f->enh[0] ? f->enh : NULL, text,
+                  f->text);
+}
+
 void smtpp_reply(smtpp_session *s, int code, const char *enh,
                  const char *text) {
   smtpp_reply_more(s, code, enh, text, 0);
