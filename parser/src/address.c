@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define LOCAL_MAX 64u   /* 4.5.3.1.1 */
-#define DOMAIN_MAX 255u /* 4.5.3.1.2 */
+
 #define PATH_MAX_ 256u  /* 4.5.3.1.3, from "<" to ">" inclusive */
 #define LABEL_MAX 63u   /* RFC 1035 2.3.4, which RFC 5321 2.3.5 defers to */
 
@@ -27,7 +27,7 @@ int smtpp_check_domain(const unsigned char *p, const unsigned char *end,
                        int utf8) {
   if (p >= end)
     return SMTPP_ERR_SYNTAX;
-  if ((size_t)(end - p) > DOMAIN_MAX)
+  if ((size_t)(end - p) > SMTPP_DOMAIN_MAX)
     return SMTPP_ERR_DOMAIN_TOO_LONG;
   while (p < end) {
     const unsigned char *label = p;
@@ -192,7 +192,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
   }
   if (p < end && SMTPP_IS(*p, SMTPP_C_DTOKEN))
     return NULL; /* the token goes on (an octet > 127): not ASCII */
-  if ((size_t)(p - start) > DOMAIN_MAX)
+  if ((size_t)(p - start) > SMTPP_DOMAIN_MAX)
     return NULL;
   return p;
 }

@@ -49,6 +49,16 @@ const uint16_t smtpp_cclass[256] = {
   R16(128), R16(144), R16(160), R16(176), R16(192), R16(208), R16(224),
   R16(240),
 };
+#undef A
+#undef D
+#undef T
+#undef Q
+#undef X
+#undef V
+#undef C
+#undef P
+#undef L
+#undef K
 
 /* RFC 3629 4: well-formed UTF-8, no overlongs, no surrogates, <= U+10FFFF. */
 size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end) {

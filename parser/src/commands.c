@@ -86,6 +86,26 @@ const smtpp_command smtpp_commands[SMTPP_VERB__COUNT] = {
       "AUTH <mechanism> [<initial-response>]", smtpp_check_auth,
       smtpp_proceed_auth, DAUTH),
 };
+#undef E
+#undef T
+#undef A
+#undef X
+#undef G
+#undef Z
+#undef R
+#undef O
+#undef ANY
+#undef NO_TXN
+#undef TXN
+#undef RCPTS
+#undef CHUNKS
+#undef D250
+#undef D252
+#undef DRCPT
+#undef D354
+#undef DAUTH
+#undef NODEC
+#undef CMD
 
 const char *smtpp_verb_name(int verb) {
   if (verb <= SMTPP_VERB_NONE || verb >= SMTPP_VERB__COUNT)

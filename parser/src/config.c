@@ -8,7 +8,7 @@
 
 #define MAX_RCPT_DEFAULT 100u  /* RFC 5321 4.5.3.1.8: at least 100 */
 #define MAX_ERRORS_DEFAULT 20u /* like Postfix smtpd_hard_error_limit */
-#define DOMAIN_MAX 255u        /* RFC 5321 4.5.3.1.2 */
+
 #define MECHS_MAX 200u         /* smtpp.h auth_mechanisms */
 
 size_t smtpp_bounded_len(const char *p, size_t max) {
@@ -41,8 +41,8 @@ int smtpp_config_ok(const smtpp_config *cfg) {
     return 0;
   if (cfg->hostname) {
     const unsigned char *h = (const unsigned char *)cfg->hostname;
-    size_t n = smtpp_bounded_len(cfg->hostname, DOMAIN_MAX + 1);
-    if (n > DOMAIN_MAX || smtpp_check_domain(h, h + n, 0) != 0)
+    size_t n = smtpp_bounded_len(cfg->hostname, SMTPP_DOMAIN_MAX + 1);
+    if (n > SMTPP_DOMAIN_MAX || smtpp_check_domain(h, h + n, 0) != 0)
       return 0;
   }
   if (cfg->auth_mechanisms) {

@@ -12,12 +12,12 @@
 #define ENH_MAX 9u /* "5.999.999": the longest enhanced code enh_ok() takes */
 
 /* The end of a message is decided like a command (RFC 5321 4.1.1.4). */
-static const smtpp_command message_end = {
+static const smtpp_command message_end_decision = {
   .name = "", .dflt = 250, .ok = {250}, .proceed = smtpp_proceed_message,
 };
 
 static const smtpp_command *decision_of(int kind) {
-  return kind == SMTPP_PEND_MESSAGE ? &message_end : &smtpp_commands[kind];
+  return kind == SMTPP_PEND_MESSAGE ? &message_end_decision : &smtpp_commands[kind];
 }
 
 /* RFC 4954 4: AUTH without an initial response is first asked for it

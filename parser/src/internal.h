@@ -117,6 +117,7 @@ size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
 void smtpp_line_reset(smtpp_session *s);
 
 /* ---- address.c: RFC 5321 4.1.2 paths ---- */
+#define SMTPP_DOMAIN_MAX 255u /* RFC 5321 4.5.3.1.2 */
 typedef struct smtpp_path {
   const unsigned char *mailbox; size_t mailbox_len; /* local@domain */
   const unsigned char *local;   size_t local_len;
