@@ -104,6 +104,8 @@ typedef struct smtpp_line_result {
   size_t len;
   int too_long;              /* the line overflowed the buffer: line, len
                                 are then its first SMTPP_LINE_MAX octets */
+  int clean;                 /* known to hold no CR, LF or NUL (the scan
+                                that found its end saw none); 0: unknown */
 } smtpp_line_result;
 
 /* Line framing state lives in the session (line[], line_len,
@@ -250,10 +252,10 @@ void smtpp_reset_transaction(smtpp_session *s);
 void smtpp_close(smtpp_session *s);
 
 /* ---- judge.c ---- */
-/* Judges one complete command line l[0, len) (the first SMTPP_LINE_MAX
- * octets of an over-long one, too_long set) and runs its verb. */
-void smtpp_judge_line(smtpp_session *s, const unsigned char *l, size_t len,
-                      int too_long, smtpp_event *ev);
+/* Judges one complete command line lr (the first SMTPP_LINE_MAX octets of
+ * an over-long one, too_long set) and runs its verb. */
+void smtpp_judge_line(smtpp_session *s, const smtpp_line_result *lr,
+                      smtpp_event *ev);
 /* Refuses with err's reply; ev (if not NULL) becomes PROTOCOL_ERROR; the
  * error budget may close the session with 421. */
 void smtpp_refuse(smtpp_session *s, int err, int verb, smtpp_event *ev);

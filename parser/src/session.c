@@ -93,7 +93,7 @@ static void take_line(smtpp_session *s, const smtpp_line_result *lr,
   if (s->state == SMTPP_ST_AUTH_RESPONSE) /* RFC 4954 4: not a command */
     smtpp_auth_response(s, lr->line, lr->len, lr->too_long, ev);
   else
-    smtpp_judge_line(s, lr->line, lr->len, lr->too_long, ev);
+    smtpp_judge_line(s, lr, ev);
 }
 
 int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
