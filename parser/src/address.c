@@ -180,7 +180,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
     if (p >= end || !is_letdig(*p))
       return NULL; /* empty label, leading hyphen, trailing dot */
     p++;
-    while (p < end && (is_letdig(*p) || *p == '-'))
+    while (p < end && SMTPP_IS(*p, SMTPP_C_LDH))
       p++;
     if (p[-1] == '-' || (size_t)(p - label) > LABEL_MAX)
       return NULL;
@@ -200,7 +200,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
 /* Local-part = Dot-string / Quoted-string.  Returns the end or NULL. */
 static const unsigned char *local_part(const unsigned char *p,
                                        const unsigned char *end, int utf8,
-                                       int *err) {
+                                       int *err, int *eightbit) {
   *err = SMTPP_ERR_SYNTAX;
   if (p < end && *p == '"') {
     p++;
@@ -216,6 +216,7 @@ static const unsigned char *local_part(const unsigned char *p,
           *err = utf8 ? SMTPP_ERR_SYNTAX : SMTPP_ERR_EIGHTBIT;
           return NULL;
         }
+        *eightbit = 1;
         p += n;
       } else if (SMTPP_IS(*p, SMTPP_C_QTEXT)) {
         p++;
@@ -238,6 +239,7 @@ static const unsigned char *local_part(const unsigned char *p,
         *err = utf8 ? SMTPP_ERR_SYNTAX : SMTPP_ERR_EIGHTBIT;
         return NULL;
       }
+      *eightbit = 1;
       p += n;
       continue;
     }
@@ -271,7 +273,8 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     return 0;
   }
   /* RFC 5321 4.1.1.3: "<Postmaster>" needs no domain. */
-  if ((flags & SMTPP_ADDR_POSTMASTER) && smtpp_ci_prefix(p, end, "POSTMASTER>")) {
+  if ((flags & SMTPP_ADDR_POSTMASTER) && p < end && (*p | 0x20) == 'p' &&
+      smtpp_ci_prefix(p, end, "POSTMASTER>")) {
     out->postmaster = 1;
     out->mailbox = out->local = p;
     out->mailbox_len = out->local_len = 10;
@@ -287,6 +290,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
       p = domain_token(p, end);
       if ((err = smtpp_check_domain(d, p, utf8)) != 0)
         return err;
+      out->eightbit |= smtpp_has_8bit(d, p); /* U-labels */
       if (p < end && *p == ',') {
         p++;
         if (p >= end || *p != '@')
@@ -301,7 +305,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     }
   }
   const unsigned char *local = p;
-  p = local_part(p, end, utf8, &err);
+  p = local_part(p, end, utf8, &err, &out->eightbit);
   if (p == NULL)
     return err;
   out->mailbox = local;
@@ -322,6 +326,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     p = domain_token(dom, end);
     if ((err = smtpp_check_domain(dom, p, utf8)) != 0)
       return err;
+    out->eightbit |= smtpp_has_8bit(dom, p); /* U-labels */
   }
   out->domain = dom;
   out->domain_len = (size_t)(p - dom);

@@ -25,6 +25,7 @@
 #define SMTPP_C_LETDIG  0x100u /* Let-dig: ALPHA / DIGIT */
 #define SMTPP_C_DTOKEN  0x200u /* can be part of a Domain token: Let-dig,
                                   "-", "." and any octet >127 (U-labels) */
+#define SMTPP_C_LDH     0x400u /* Ldh-str octet: Let-dig / "-" */
 extern const uint16_t smtpp_cclass[256];
 #define SMTPP_IS(c, cls) ((smtpp_cclass[(unsigned char)(c)] & (cls)) != 0)
 
@@ -126,6 +127,7 @@ typedef struct smtpp_path {
   const unsigned char *domain;  size_t domain_len;
   int null_path;      /* "<>" */
   int postmaster;     /* "<Postmaster>" without domain */
+  int eightbit;       /* an octet > 127 somewhere in the path (UTF-8) */
 } smtpp_path;
 
 #define SMTPP_ADDR_UTF8       (1u << 0) /* RFC 6531 UTF-8 allowed */

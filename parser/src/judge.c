@@ -202,7 +202,9 @@ void smtpp_judge_line(smtpp_session *s, const smtpp_line_result *lr,
       (verb == SMTPP_VERB_BDAT || (bad_octet && could_be_bdat(l, end))) &&
       bdat_refused(s, l, len, end, too_long, bad_octet, ev))
     return;
-  if (too_long || len + 2 > smtpp_line_limit(s, verb)) {
+  /* every limit is at least 512 (RFC 5321 4.5.3.1.4): only a longer line
+   * needs its verb's grants worked out */
+  if (too_long || (len + 2 > 512 && len + 2 > smtpp_line_limit(s, verb))) {
     int auth = verb == SMTPP_VERB_AUTH && (s->cfg->extensions & SMTPP_EXT_AUTH);
     smtpp_refuse(s, auth ? SMTPP_ERR_AUTH_TOO_LONG : SMTPP_ERR_LINE_TOO_LONG,
                  verb, ev);

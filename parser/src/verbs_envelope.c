@@ -221,7 +221,7 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
   if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
     return err;
   int utf8 = mail ? prm.smtputf8 : s->mail_utf8;
-  if (!utf8 && !lenient8 && smtpp_has_8bit(a, after))
+  if (!utf8 && !lenient8 && path.eightbit) /* an octet > 127 in [a, after) */
     return nonascii;
   if (err)
     return err; /* SIZE over the limit: 552, only for a well-formed line */
