@@ -198,7 +198,9 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
  * a reply to HELO/EHLO, X.1.7 instead of X.1.3 for MAIL (see
  * SMTPP_ERROR_TABLE). */
 int smtpp_reply_err(smtpp_session *s, int err, int verb);
-size_t smtpp_out_free(const smtpp_session *s);
+static inline size_t smtpp_out_free(const smtpp_session *s) {
+  return SMTPP_OUT_MAX - s->out_len;
+}
 /* Whether enhanced codes are used now (RFC 2034). */
 int smtpp_use_enh(const smtpp_session *s);
 
@@ -244,7 +246,11 @@ size_t smtpp_bounded_len(const char *p, size_t max); /* strlen, at most max */
 int smtpp_config_ok(const smtpp_config *cfg);
 const char *smtpp_hostname(const smtpp_session *s);
 const char *smtpp_auth_mechs(const smtpp_session *s);
-uint32_t smtpp_max_rcpt(const smtpp_session *s);
+#define SMTPP_MAX_RCPT_DEFAULT 100u /* RFC 5321 4.5.3.1.8: at least 100 */
+static inline uint32_t smtpp_max_rcpt(const smtpp_session *s) {
+  return s->cfg->max_recipients ? s->cfg->max_recipients
+                                : SMTPP_MAX_RCPT_DEFAULT;
+}
 uint32_t smtpp_max_errors(const smtpp_session *s);
 uint64_t smtpp_size_limit(const smtpp_session *s); /* 0: none */
 

@@ -18,10 +18,6 @@
 
 #define REPLY_LINE_MAX 512u
 
-size_t smtpp_out_free(const smtpp_session *s) {
-  return SMTPP_OUT_MAX - s->out_len;
-}
-
 int smtpp_use_enh(const smtpp_session *s) {
   /* RFC 2034 4: a server that offers the extension puts a status code on
    * every 2xx/4xx/5xx reply other than the greeting and the replies to

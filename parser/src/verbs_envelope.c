@@ -214,13 +214,14 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
       return nonascii;
     return err;
   }
-  smtpp_params prm;
+  /* parsed straight into the event (a refusal clears it again) */
+  smtpp_params own, *prm = ev ? &ev->params : &own;
   err = smtpp_parse_params(after, end, verb, offered,
                            (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
-                           !mail && s->mail_utf8, &prm);
+                           !mail && s->mail_utf8, prm);
   if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
     return err;
-  int utf8 = mail ? prm.smtputf8 : s->mail_utf8;
+  int utf8 = mail ? prm->smtputf8 : s->mail_utf8;
   if (!utf8 && !lenient8 && path.eightbit) /* an octet > 127 in [a, after) */
     return nonascii;
   if (err)
@@ -233,11 +234,10 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
       ev->path = smtpp_slice_of(a + 1, 0);
     ev->local = smtpp_slice_of(path.local, path.local_len);
     ev->domain = smtpp_slice_of(path.domain, path.domain_len);
-    ev->params = prm;
-    if (prm.smtputf8)
+    if (prm->smtputf8)
       ev->flags |= SMTPP_EVF_SMTPUTF8;
   }
-  s->pend_utf8 = prm.smtputf8;
+  s->pend_utf8 = prm->smtputf8;
   smtpp_ask(s, verb, ev);
   return 0;
 }
