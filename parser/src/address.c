@@ -16,6 +16,18 @@
 
 static int is_letdig(unsigned char c) { return SMTPP_IS(c, SMTPP_C_LETDIG); }
 
+/* The end of the run of octets of class cls from p: four octets a step
+ * while four are left, then one at a time. */
+static const unsigned char *run_of(const unsigned char *p,
+                                   const unsigned char *end, unsigned cls) {
+  while (end - p >= 4 && (smtpp_cclass[p[0]] & smtpp_cclass[p[1]] &
+                          smtpp_cclass[p[2]] & smtpp_cclass[p[3]] & cls))
+    p += 4;
+  while (p < end && SMTPP_IS(*p, cls))
+    p++;
+  return p;
+}
+
 static int is_hex(unsigned char c) {
   return SMTPP_IS(c, SMTPP_C_DIGIT) || (c >= 'a' && c <= 'f') ||
          (c >= 'A' && c <= 'F');
@@ -180,8 +192,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
     if (p >= end || !is_letdig(*p))
       return NULL; /* empty label, leading hyphen, trailing dot */
     p++;
-    while (p < end && SMTPP_IS(*p, SMTPP_C_LDH))
-      p++;
+    p = run_of(p, end, SMTPP_C_LDH);
     if (p[-1] == '-' || (size_t)(p - label) > LABEL_MAX)
       return NULL;
     if (p < end && *p == '.') {

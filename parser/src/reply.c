@@ -135,10 +135,12 @@ unsigned char *smtpp_out_tail(smtpp_session *s, size_t n) {
 
 /* One row per fixed reply: code, enhanced code ("" for 3xx: RFC 3463 has
  * no 3.x.x class), text, and both lines built by the preprocessor. */
+#define FIXED_MAX 48 /* the longest line and then some: copied whole */
 typedef struct fixed_reply {
   int code;
   const char *enh, *text;
-  const char *plain, *with_enh;
+  char plain[FIXED_MAX], with_enh[FIXED_MAX]; /* a longer line does not
+                                                 compile */
   uint8_t plain_len, enh_len;
 } fixed_reply;
 
@@ -161,12 +163,13 @@ static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {
 void smtpp_reply_fixed(smtpp_session *s, int id) {
   const fixed_reply *f = &fixed_replies[id];
   int enh = f->enh[0] != '\0' && smtpp_use_enh(s);
-  size_t n = enh ? f->enh_len : f->plain_len;
-  unsigned char *w = smtpp_out_tail(s, n);
+  /* FIXED_MAX octets are copied (a fixed-size copy is a few moves); only
+   * the line's own count as queued */
+  unsigned char *w = smtpp_out_tail(s, FIXED_MAX);
   if (w == NULL)
     return; /* unreachable: the feed loop keeps SMTPP_REPLY_MAX free */
-  memcpy(w, enh ? f->with_enh : f->plain, n);
-  s->out_len = (uint16_t)(s->out_len + n);
+  memcpy(w, enh ? f->with_enh : f->plain, FIXED_MAX);
+  s->out_len = (uint16_t)(s->out_len + (enh ? f->enh_len : f->plain_len));
 }
 
 void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
