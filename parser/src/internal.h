@@ -12,6 +12,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---- chars.c: 256-entry character classes (RFC 5321 4.1.2) ---- */
 #define SMTPP_C_ALPHA   0x01u
@@ -117,6 +120,51 @@ typedef struct smtpp_line_result {
 size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
                        const unsigned char *end, int bare_lf, int *got,
                        smtpp_line_result *out);
+
+/* The first CR, LF or NUL in [p, end), or end: the octets that end a line
+ * or make it bad (RFC 5321 2.3.8), found in one pass, sixteen octets at a
+ * time where SSE2 is there (every x86-64). */
+static inline const unsigned char *smtpp_first_cr_lf_nul(const unsigned char *p,
+                                            const unsigned char *end) {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  for (; end - p >= 16; p += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr),
+                                          _mm_cmpeq_epi8(v, lf)),
+                             _mm_cmpeq_epi8(v, nul));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    if (bits)
+      return p + __builtin_ctz(bits);
+  }
+#endif
+  for (; p < end; p++)
+    if (*p == '\r' || *p == '\n' || *p == '\0')
+      return p;
+  return end;
+}
+
+/* The common case of smtpp_line_take(), inline on the feed loop: nothing
+ * gathered or skipped (s->line_len and s->line_state 0) and a whole line
+ * in [p, end).  If the first CR, LF or NUL is the CR of a CRLF, that CRLF
+ * ends the line (also with SMTPP_LENIENT_BARE_LF: no LF comes before it)
+ * and the line holds none of them: *out is set and the octets consumed
+ * returned.  Anything else returns 0 and smtpp_line_take() judges it
+ * (finding the same end). */
+static inline size_t smtpp_line_fast(const unsigned char *p,
+                                     const unsigned char *end,
+                                     smtpp_line_result *out) {
+  const unsigned char *x = smtpp_first_cr_lf_nul(p, end);
+  if (end - x < 2 || x[0] != '\r' || x[1] != '\n' ||
+      (size_t)(x + 2 - p) > SMTPP_LINE_MAX)
+    return 0;
+  out->line = p;
+  out->len = (size_t)(x - p);
+  out->too_long = 0;
+  out->clean = 1;
+  return (size_t)(x + 2 - p);
+}
 void smtpp_line_reset(smtpp_session *s);
 
 /* ---- address.c: RFC 5321 4.1.2 paths ---- */

@@ -17,9 +17,6 @@
 #include "internal.h"
 
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #define LS_SKIP    1u /* inside an over-long line, already reported */
 #define LS_PREV_CR 2u /* skipping: the last octet seen was CR */
@@ -44,30 +41,6 @@ static void too_long_prefix(smtpp_session *s, const unsigned char *p,
   s->line_len = 0;
 }
 
-/* The first CR, LF or NUL in [p, end), or end: the octets that end a line
- * or make it bad (RFC 5321 2.3.8), found in one pass, sixteen octets at a
- * time where SSE2 is there (every x86-64). */
-static const unsigned char *first_cr_lf_nul(const unsigned char *p,
-                                            const unsigned char *end) {
-#if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-  const __m128i nul = _mm_setzero_si128();
-  for (; end - p >= 16; p += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr),
-                                          _mm_cmpeq_epi8(v, lf)),
-                             _mm_cmpeq_epi8(v, nul));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    if (bits)
-      return p + __builtin_ctz(bits);
-  }
-#endif
-  for (; p < end; p++)
-    if (*p == '\r' || *p == '\n' || *p == '\0')
-      return p;
-  return end;
-}
-
 size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
                        const unsigned char *end, int bare_lf, int *got,
                        smtpp_line_result *out) {
@@ -79,21 +52,6 @@ size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
   out->len = 0;
   out->too_long = 0;
   out->clean = 0;
-  if (s->line_len == 0 && !skipping) {
-    /* The common case: a whole line in the input, nothing gathered.  If
-     * the first CR, LF or NUL is the CR of a CRLF, that CRLF ends the line
-     * and the line holds none of them; anything else takes the general
-     * path below (which finds the same end). */
-    const unsigned char *x = first_cr_lf_nul(p, end);
-    if (end - x >= 2 && x[0] == '\r' && x[1] == '\n' &&
-        (size_t)(x + 2 - p) <= SMTPP_LINE_MAX) {
-      out->line = p;
-      out->len = (size_t)(x - p);
-      out->clean = 1;
-      *got = 1;
-      return (size_t)(x + 2 - p);
-    }
-  }
   for (;;) {
     const unsigned char *lf =
         q < end ? memchr(q, '\n', (size_t)(end - q)) : NULL;
