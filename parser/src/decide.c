@@ -158,11 +158,13 @@ int smtpp_decision_pending(const smtpp_session *s) {
  * (ev == NULL) does not decide: the default applies at once, and the event
  * is a notice. */
 void smtpp_ask(smtpp_session *s, int kind, smtpp_event *ev) {
-  s->pending = (uint8_t)kind;
-  if (ev && s->cfg->host_decides)
+  if (ev && s->cfg->host_decides) {
+    s->pending = (uint8_t)kind;
     ev->flags |= SMTPP_EVF_DECIDABLE;
-  else
-    resolve(s, default_code(s, kind), NULL, NULL);
+    return;
+  }
+  /* resolve() without the pause; no default is 421 */
+  decision_of(kind)->proceed(s, kind, default_code(s, kind), NULL, NULL);
 }
 
 void smtpp_decided(smtpp_session *s, int code, const char *enh,

@@ -160,8 +160,7 @@ static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {
 };
 #undef FIXED
 
-void smtpp_reply_fixed(smtpp_session *s, int id) {
-  const fixed_reply *f = &fixed_replies[id];
+static void put_fixed(smtpp_session *s, const fixed_reply *f) {
   int enh = f->enh[0] != '\0' && smtpp_use_enh(s);
   /* FIXED_MAX octets are copied (a fixed-size copy is a few moves); only
    * the line's own count as queued */
@@ -172,11 +171,15 @@ void smtpp_reply_fixed(smtpp_session *s, int id) {
   s->out_len = (uint16_t)(s->out_len + (enh ? f->enh_len : f->plain_len));
 }
 
+void smtpp_reply_fixed(smtpp_session *s, int id) {
+  put_fixed(s, &fixed_replies[id]);
+}
+
 void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
                          const char *text, int id) {
   const fixed_reply *f = &fixed_replies[id];
   if (code == f->code && enh == NULL && text == NULL)
-    smtpp_reply_fixed(s, id);
+    put_fixed(s, f);
   else
     smtpp_decided(s, code, enh ? enh : f->enh[0] ? f->enh : NULL, text,
                   f->text);
