@@ -216,9 +216,12 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
   }
   /* parsed straight into the event (a refusal clears it again) */
   smtpp_params own, *prm = ev ? &ev->params : &own;
-  err = smtpp_parse_params(after, end, verb, offered,
-                           (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
-                           !mail && s->mail_utf8, prm);
+  if (after == end) /* no parameters, the common case */
+    memset(prm, 0, sizeof *prm);
+  else
+    err = smtpp_parse_params(after, end, verb, offered,
+                             (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
+                             !mail && s->mail_utf8, prm);
   if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
     return err;
   int utf8 = mail ? prm->smtputf8 : s->mail_utf8;
