@@ -191,9 +191,7 @@ static int parse(const smtpp_config *cfg, const buf *b, check *c) {
         break;
       if (r == SMTPP_EVENT) {
         c->events++;
-        if (ev.flags & SMTPP_EVF_DECIDABLE)
-          (void)smtpp_decide_default(&sess); /* no policy: the defaults */
-        continue;
+        continue; /* no policy (host_decides 0): the defaults applied */
       }
       if (r == SMTPP_WANT_WRITE) {
         drain(&sess, c);

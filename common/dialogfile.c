@@ -401,6 +401,7 @@ int dlg_load(dialog *d, const char *path) {
   const char *slash = strrchr(d->path, '/');
   d->name = slash ? slash + 1 : d->path;
   smtpp_config_default(&d->cfg);
+  d->cfg.host_decides = 1; /* the dialog's policy decides (tests/dialog.c) */
   d->serve_ok = 1;
   bbuf_add(&d->input, "", 0);
 

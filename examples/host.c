@@ -605,6 +605,7 @@ int main(int argc, char **argv) {
 
   /* One config for every session, filled once before the first. */
   smtpp_config_default(&g_cfg);
+  g_cfg.host_decides = 1; /* MAIL/RCPT lookups, 451 when the spool fails */
   g_cfg.hostname = "mx.example.test";
   g_cfg.extensions |= SMTPP_EXT_STARTTLS;
   g_cfg.max_message_size = (uint64_t)max_size;

@@ -3,7 +3,8 @@
  *
  * Reads SMTP client bytes from stdin, feeds them to one session, prints
  * every event ("E: ...") and every reply line ("S: ...") on stdout.  It
- * makes no policy decision: the parser's defaults apply.
+ * makes no policy decision (smtpp_config.host_decides stays 0): the
+ * parser's defaults apply at once and the session never pauses.
  *
  *   printf 'EHLO a.example\r\nQUIT\r\n' | ./minimal
  *   ./minimal 7 < transcript     # feed in 7-octet pieces: same output
@@ -89,9 +90,7 @@ static void print_event(const smtpp_event *ev) {
   default:
     break;
   }
-  if (ev->flags & SMTPP_EVF_DECIDABLE)
-    printf(" [decidable]");
-  putchar('\n');
+  putchar('\n'); /* never decidable here: host_decides is 0 (smtpp.h) */
 }
 
 /* Pulls every queued reply and prints it one line at a time.  A real host
@@ -150,10 +149,6 @@ int main(int argc, char **argv) {
       n -= used;
       if (r == SMTPP_EVENT) {
         print_event(&ev); /* the slices die at the next smtpp_* call */
-        /* A decidable event pauses the session until the host answers;
-         * this host has no policy: the parser's defaults. */
-        if (ev.flags & SMTPP_EVF_DECIDABLE)
-          (void)smtpp_decide_default(&s);
       } else if (r == SMTPP_WANT_WRITE) {
         flush(&s);
       } else if (r == SMTPP_CLOSED) {

@@ -167,6 +167,7 @@ int main(int argc, char **argv) {
   smtpp_config cfg;
   smtpp_session s;
   smtpp_config_default(&cfg);
+  cfg.host_decides = 1; /* this host has a policy: decidable events pause */
   cfg.hostname = "mx.example.org";
   cfg.max_message_size = limit;
   if (smtpp_init(&s, &cfg) < 0)

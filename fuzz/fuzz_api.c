@@ -170,6 +170,7 @@ static void decide(smtpp_session *s, int code, const char *enh,
 static void make_config(smtpp_config *cfg, prog *g) {
   int a = next(g), b = next(g), c = next(g);
   smtpp_config_default(cfg);
+  cfg->host_decides = 1; /* the contract under test: pauses and decisions */
   if (a < 0)
     return;
   cfg->extensions = ((unsigned)a << 1) | ((unsigned)(b < 0 ? 0 : b) & 1);

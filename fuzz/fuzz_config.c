@@ -40,6 +40,9 @@ FUZZ_HARNESS int fuzz_select(const uint8_t *data, size_t size, fuzz_setup *fs) {
     ns = (size - pos) / 2;
   const uint8_t *sp = data + pos;
   pos += 2 * ns;
+  /* a tape means a host with a policy; without one the host decides
+   * nothing and the defaults apply at once (smtpp.h host_decides) */
+  fs->cfg.host_decides = (d[3] & 8u) != 0;
   if ((d[3] & 8u) && pos < size) {
     size_t tl = data[pos++];
     if (tl > size - pos)
@@ -74,7 +77,8 @@ void fuzz_print_setup(const fuzz_setup *fs, FILE *f) {
           fs->cfg.auth_mechanisms ? fs->cfg.auth_mechanisms : "(default)");
   for (size_t i = 0; i < fs->nsplits; i++)
     fprintf(f, " %zu", fs->splits[i]);
-  fprintf(f, " (of %zu client octets)\ndecisions:", fs->len);
+  fprintf(f, " (of %zu client octets)\ndecisions%s:", fs->len,
+          fs->cfg.host_decides ? "" : " (host_decides 0: no policy)");
   for (size_t i = 0; i < fs->tape.len; i++)
     fprintf(f, " %u", fs->tape.p[i]);
   fprintf(f, "%s\n", fs->tape.len ? "" : " (none: defaults)");

@@ -180,7 +180,15 @@ void m_event_alt(M *m, const smtpp_event *ev, uint64_t also) {
   model_result *r = m->r;
   r->ev_ok = bb_grow(r->ev_ok, &r->cap_ev_ok, r->nevents, sizeof *r->ev_ok);
   r->ev_ok[r->nevents++] = also | ((uint64_t)1 << ev->error);
-  oracle_event_text(&r->events, ev);
+  if (m->cfg->host_decides || !(ev->flags & SMTPP_EVF_DECIDABLE)) {
+    oracle_event_text(&r->events, ev);
+    return;
+  }
+  /* smtpp.h: a host without a policy (host_decides 0) gets notices, never
+   * a decidable event; the defaults apply at once */
+  smtpp_event notice = *ev;
+  notice.flags &= ~(uint32_t)SMTPP_EVF_DECIDABLE;
+  oracle_event_text(&r->events, &notice);
 }
 
 void m_event(M *m, const smtpp_event *ev) { m_event_alt(m, ev, 0); }
@@ -493,7 +501,12 @@ static int substitute(int kind, const oracle_decision *d, oracle_decision *out) 
 
 void m_decide(M *m, int kind) {
   oracle_decision d, sub;
-  oracle_tape_decision(m->tape, &d);
+  if (m->cfg->host_decides) {
+    oracle_tape_decision(m->tape, &d);
+  } else { /* no policy: no call, the default applies (smtpp.h) */
+    memset(&d, 0, sizeof d);
+    d.what = DEC_DEFAULT;
+  }
   if (d.what == DEC_SHUTDOWN) {
     /* smtpp_shutdown() answers the pending command with 421 4.3.2 and the
      * session closes (RFC 5321 3.8) */

@@ -54,6 +54,7 @@ static host *start(uint32_t extra_ext, uint64_t max_size) {
   host *h = &g_h;
   memset(h, 0, sizeof *h);
   smtpp_config_default(&h->cfg);
+  h->cfg.host_decides = 1;
   h->cfg.extensions |= extra_ext;
   if (max_size)
     h->cfg.max_message_size = max_size;
@@ -314,6 +315,53 @@ static void no_events_take_defaults(void **state) {
   assert_non_null(strstr(h->out, "250 2.1.0 Sender OK\r\n221 "));
 }
 
+/* A host without a policy (host_decides 0, the default config) that takes
+ * every event and never decides -- the loop of the smtpp.h comment with
+ * handle() doing nothing: the defaults apply at once, no event is
+ * DECIDABLE, the session never pauses, smtpp_decide() has nothing to
+ * answer, and a whole pipelined transaction goes through. */
+static void no_policy_host_gets_defaults(void **state) {
+  (void)state;
+  host *h = &g_h;
+  memset(h, 0, sizeof *h);
+  smtpp_config_default(&h->cfg);
+  assert_int_equal(h->cfg.host_decides, 0);
+  h->cfg.extensions |= SMTPP_EXT_AUTH;
+  assert_int_equal(smtpp_init(&h->s, &h->cfg), 0);
+  give(h, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+          "RCPT TO:<c@d.example>\r\nDATA\r\nhi\r\n.\r\nVRFY x\r\n"
+          "AUTH PLAIN AGEAYg==\r\nQUIT\r\n");
+  smtpp_event ev;
+  int events = 0, r;
+  while ((r = feed(h, &ev)) == SMTPP_EVENT) {
+    events++;
+    assert_false(ev.flags & SMTPP_EVF_DECIDABLE);
+    assert_int_equal(smtpp_decision_pending(&h->s), 0);
+    assert_int_equal(smtpp_decide(&h->s, 550, "5.7.1", NULL),
+                     -SMTPP_ERR_NO_DECISION);
+  }
+  assert_int_equal(r, SMTPP_CLOSED);
+  assert_true(events >= 8);
+  pull(h);
+  assert_non_null(strstr(h->out, "250-PIPELINING\r\n"));
+  assert_non_null(strstr(h->out, "250 2.1.0 Sender OK\r\n"
+                                 "250 2.1.5 Recipient OK\r\n354 "));
+  assert_non_null(strstr(h->out, "\r\n250 2.0.0 Message accepted"));
+  assert_non_null(strstr(h->out, "\r\n252 2.5.2 "));
+  assert_non_null(strstr(h->out, "\r\n535 5.7.8 ")); /* refusing is AUTH's default */
+  assert_null(strstr(h->out, "550"));
+}
+
+/* A host_decides other than 0 or 1 is a bad config, not a guess. */
+static void host_decides_checked(void **state) {
+  (void)state;
+  host *h = &g_h;
+  memset(h, 0, sizeof *h);
+  smtpp_config_default(&h->cfg);
+  h->cfg.host_decides = 2;
+  assert_int_equal(smtpp_init(&h->s, &h->cfg), -SMTPP_ERR_BAD_CONFIG);
+}
+
 /* A success code the event does not allow, or a success with a malformed
  * enhanced code, is not guessed at: the decision stays pending. */
 static void unusable_success_stays_pending(void **state) {
@@ -452,6 +500,8 @@ int main(void) {
       cmocka_unit_test(ehlo_host_text_keeps_extensions),
       cmocka_unit_test(async_decision_pauses_and_resumes),
       cmocka_unit_test(no_events_take_defaults),
+      cmocka_unit_test(no_policy_host_gets_defaults),
+      cmocka_unit_test(host_decides_checked),
       cmocka_unit_test(unusable_success_stays_pending),
       cmocka_unit_test(substituted_refusals),
       cmocka_unit_test(starttls_input_before_tls_done_discarded),

@@ -280,6 +280,7 @@ static void test_decide_text(void **state) {
   (void)state;
   smtpp_config cfg;
   smtpp_config_default(&cfg);
+  cfg.host_decides = 1;
   assert_true(smtpp_init(&g_s, &cfg) >= 0);
   bbuf junk = {0};
   pull(&g_s, &junk);

@@ -565,8 +565,6 @@ static void model_run(fctx *x, const unsigned char *in, size_t len) {
     memset(&ev, 0, sizeof ev);
     if (nmk > 0) { /* the first pass only collects the greeting */
       r = smtpp_feed(&x->s, in + off, len - off, &used, &ev);
-      if (r == SMTPP_EVENT && (ev.flags & SMTPP_EVF_DECIDABLE))
-        (void)smtpp_decide_default(&x->s); /* the model's host: defaults */
       if (used > len - off)
         used = len - off;
       off += used;

@@ -181,6 +181,7 @@ int cmd_serve(int argc, char **argv) {
   int id, r;
 
   smtpp_config_default(&a.cfg);
+  a.cfg.host_decides = 1; /* the sink refuses what it cannot store (451) */
   cli_scan_init(&sc, "serve", serve_opts, argc, argv);
   while ((id = cli_next(&sc, &v)) != CLI_END) {
     if (id == CLI_ERROR)

@@ -31,6 +31,7 @@ typedef struct fixture {
 static void record_tape(fixture *f, const char *in, uint32_t ext_on,
                         const uint8_t *tape, size_t ntape) {
   smtpp_config_default(&f->cfg);
+  f->cfg.host_decides = 1; /* the tape is the host's policy */
   f->tape.p = tape;
   f->tape.len = ntape;
   f->tape.pos = 0;

@@ -10,11 +10,23 @@
 #include <string.h>
 
 #define LOCAL_MAX 64u   /* 4.5.3.1.1 */
-#define DOMAIN_MAX 255u /* 4.5.3.1.2 */
+
 #define PATH_MAX_ 256u  /* 4.5.3.1.3, from "<" to ">" inclusive */
 #define LABEL_MAX 63u   /* RFC 1035 2.3.4, which RFC 5321 2.3.5 defers to */
 
 static int is_letdig(unsigned char c) { return SMTPP_IS(c, SMTPP_C_LETDIG); }
+
+/* The end of the run of octets of class cls from p: four octets a step
+ * while four are left, then one at a time. */
+static const unsigned char *run_of(const unsigned char *p,
+                                   const unsigned char *end, unsigned cls) {
+  while (end - p >= 4 && (smtpp_cclass[p[0]] & smtpp_cclass[p[1]] &
+                          smtpp_cclass[p[2]] & smtpp_cclass[p[3]] & cls))
+    p += 4;
+  while (p < end && SMTPP_IS(*p, cls))
+    p++;
+  return p;
+}
 
 static int is_hex(unsigned char c) {
   return SMTPP_IS(c, SMTPP_C_DIGIT) || (c >= 'a' && c <= 'f') ||
@@ -27,7 +39,7 @@ int smtpp_check_domain(const unsigned char *p, const unsigned char *end,
                        int utf8) {
   if (p >= end)
     return SMTPP_ERR_SYNTAX;
-  if ((size_t)(end - p) > DOMAIN_MAX)
+  if ((size_t)(end - p) > SMTPP_DOMAIN_MAX)
     return SMTPP_ERR_DOMAIN_TOO_LONG;
   while (p < end) {
     const unsigned char *label = p;
@@ -180,8 +192,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
     if (p >= end || !is_letdig(*p))
       return NULL; /* empty label, leading hyphen, trailing dot */
     p++;
-    while (p < end && (is_letdig(*p) || *p == '-'))
-      p++;
+    p = run_of(p, end, SMTPP_C_LDH);
     if (p[-1] == '-' || (size_t)(p - label) > LABEL_MAX)
       return NULL;
     if (p < end && *p == '.') {
@@ -192,7 +203,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
   }
   if (p < end && SMTPP_IS(*p, SMTPP_C_DTOKEN))
     return NULL; /* the token goes on (an octet > 127): not ASCII */
-  if ((size_t)(p - start) > DOMAIN_MAX)
+  if ((size_t)(p - start) > SMTPP_DOMAIN_MAX)
     return NULL;
   return p;
 }
@@ -200,7 +211,7 @@ static const unsigned char *domain_ascii(const unsigned char *p,
 /* Local-part = Dot-string / Quoted-string.  Returns the end or NULL. */
 static const unsigned char *local_part(const unsigned char *p,
                                        const unsigned char *end, int utf8,
-                                       int *err) {
+                                       int *err, int *eightbit) {
   *err = SMTPP_ERR_SYNTAX;
   if (p < end && *p == '"') {
     p++;
@@ -216,6 +227,7 @@ static const unsigned char *local_part(const unsigned char *p,
           *err = utf8 ? SMTPP_ERR_SYNTAX : SMTPP_ERR_EIGHTBIT;
           return NULL;
         }
+        *eightbit = 1;
         p += n;
       } else if (SMTPP_IS(*p, SMTPP_C_QTEXT)) {
         p++;
@@ -238,6 +250,7 @@ static const unsigned char *local_part(const unsigned char *p,
         *err = utf8 ? SMTPP_ERR_SYNTAX : SMTPP_ERR_EIGHTBIT;
         return NULL;
       }
+      *eightbit = 1;
       p += n;
       continue;
     }
@@ -271,7 +284,8 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     return 0;
   }
   /* RFC 5321 4.1.1.3: "<Postmaster>" needs no domain. */
-  if ((flags & SMTPP_ADDR_POSTMASTER) && smtpp_ci_prefix(p, end, "POSTMASTER>")) {
+  if ((flags & SMTPP_ADDR_POSTMASTER) && p < end && (*p | 0x20) == 'p' &&
+      smtpp_ci_prefix(p, end, "POSTMASTER>")) {
     out->postmaster = 1;
     out->mailbox = out->local = p;
     out->mailbox_len = out->local_len = 10;
@@ -287,6 +301,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
       p = domain_token(p, end);
       if ((err = smtpp_check_domain(d, p, utf8)) != 0)
         return err;
+      out->eightbit |= smtpp_has_8bit(d, p); /* U-labels */
       if (p < end && *p == ',') {
         p++;
         if (p >= end || *p != '@')
@@ -301,7 +316,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     }
   }
   const unsigned char *local = p;
-  p = local_part(p, end, utf8, &err);
+  p = local_part(p, end, utf8, &err, &out->eightbit);
   if (p == NULL)
     return err;
   out->mailbox = local;
@@ -322,6 +337,7 @@ int smtpp_parse_path(const unsigned char *p, const unsigned char *end,
     p = domain_token(dom, end);
     if ((err = smtpp_check_domain(dom, p, utf8)) != 0)
       return err;
+    out->eightbit |= smtpp_has_8bit(dom, p); /* U-labels */
   }
   out->domain = dom;
   out->domain_len = (size_t)(p - dom);

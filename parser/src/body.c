@@ -56,7 +56,7 @@ void smtpp_proceed_message(smtpp_session *s, int kind, int code,
                            const char *enh, const char *text) {
   (void)kind;
   if (code < 400)
-    smtpp_decided(s, code, enh ? enh : "2.0.0", text, "Message accepted");
+    smtpp_decided_fixed(s, code, enh, text, SMTPP_R_MSG_OK);
   else
     smtpp_refused(s, code, enh, text, "Message refused");
   smtpp_reset_transaction(s);
@@ -124,5 +124,5 @@ void smtpp_bdat_chunk_done(smtpp_session *s, smtpp_event *ev) {
     return;
   }
   smtpp_set_state(s, SMTPP_ST_CMD_AFTER_BDAT);
-  smtpp_reply(s, 250, "2.0.0", "Chunk accepted");
+  smtpp_reply_fixed(s, SMTPP_R_CHUNK_OK);
 }

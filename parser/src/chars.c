@@ -16,6 +16,7 @@
 #define P SMTPP_C_PRINT
 #define L SMTPP_C_LETDIG
 #define K SMTPP_C_DTOKEN
+#define H SMTPP_C_LDH
 
 /* Classes of one printable ASCII octet (32..126).  Built as a function of
  * the octet so the rules read like the ABNF they come from. */
@@ -37,7 +38,8 @@
    ((IN(c, 33, 90) || IN(c, 94, 126)) ? C : 0) | (IN(c, 32, 126) ? P : 0) |  \
    ((IS_ALPHA(c) || IS_DIGIT(c)) ? L : 0) |                                   \
    ((IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || (c) == '.' || (c) > 127)     \
-        ? K : 0))
+        ? K : 0) |                                                            \
+   ((IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-') ? H : 0))
 
 #define R4(b) CLS(b), CLS(b + 1), CLS(b + 2), CLS(b + 3)
 #define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
@@ -49,6 +51,17 @@ const uint16_t smtpp_cclass[256] = {
   R16(128), R16(144), R16(160), R16(176), R16(192), R16(208), R16(224),
   R16(240),
 };
+#undef A
+#undef D
+#undef T
+#undef Q
+#undef X
+#undef V
+#undef C
+#undef P
+#undef L
+#undef K
+#undef H
 
 /* RFC 3629 4: well-formed UTF-8, no overlongs, no surrogates, <= U+10FFFF. */
 size_t smtpp_utf8_seq(const unsigned char *p, const unsigned char *end) {

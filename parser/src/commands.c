@@ -86,6 +86,26 @@ const smtpp_command smtpp_commands[SMTPP_VERB__COUNT] = {
       "AUTH <mechanism> [<initial-response>]", smtpp_check_auth,
       smtpp_proceed_auth, DAUTH),
 };
+#undef E
+#undef T
+#undef A
+#undef X
+#undef G
+#undef Z
+#undef R
+#undef O
+#undef ANY
+#undef NO_TXN
+#undef TXN
+#undef RCPTS
+#undef CHUNKS
+#undef D250
+#undef D252
+#undef DRCPT
+#undef D354
+#undef DAUTH
+#undef NODEC
+#undef CMD
 
 const char *smtpp_verb_name(int verb) {
   if (verb <= SMTPP_VERB_NONE || verb >= SMTPP_VERB__COUNT)
@@ -103,26 +123,36 @@ static uint32_t word4(const unsigned char *p) {
 #define W(a, b, c, d)                                                         \
   ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-/* The four-letter verbs by their upper-cased word (SMTPP_VERB_NONE for any
- * other word). */
+/* The four-letter verbs by their upper-cased word, found with one
+ * multiplication: SLOT() sends each of these 13 words to its own entry of
+ * a 16-entry table (checked below at compile time), and any other word to
+ * an entry holding another word or none. */
+#define VERB4_LIST(X)                                                         \
+  X('H', 'E', 'L', 'O', HELO) X('E', 'H', 'L', 'O', EHLO)                     \
+  X('M', 'A', 'I', 'L', MAIL) X('R', 'C', 'P', 'T', RCPT)                     \
+  X('D', 'A', 'T', 'A', DATA) X('B', 'D', 'A', 'T', BDAT)                     \
+  X('R', 'S', 'E', 'T', RSET) X('V', 'R', 'F', 'Y', VRFY)                     \
+  X('E', 'X', 'P', 'N', EXPN) X('H', 'E', 'L', 'P', HELP)                     \
+  X('N', 'O', 'O', 'P', NOOP) X('Q', 'U', 'I', 'T', QUIT)                     \
+  X('A', 'U', 'T', 'H', AUTH)
+#define SLOT(w) ((uint32_t)((w) * UINT32_C(18255)) >> 28)
+#define ENTRY(a, b, c, d, V) [SLOT(W(a, b, c, d))] = {W(a, b, c, d), SMTPP_VERB_##V},
+#define BIT_OR(a, b, c, d, V) | (1u << SLOT(W(a, b, c, d)))
+#define BIT_SUM(a, b, c, d, V) + (1u << SLOT(W(a, b, c, d)))
+static const struct {
+  uint32_t word;
+  uint8_t verb;
+} verb4_table[16] = {VERB4_LIST(ENTRY)};
+_Static_assert((0 VERB4_LIST(BIT_OR)) == (0 VERB4_LIST(BIT_SUM)),
+               "every four-letter verb has its own slot");
+
 static int verb4(uint32_t w) {
-  switch (w) {
-  case W('H', 'E', 'L', 'O'): return SMTPP_VERB_HELO;
-  case W('E', 'H', 'L', 'O'): return SMTPP_VERB_EHLO;
-  case W('M', 'A', 'I', 'L'): return SMTPP_VERB_MAIL;
-  case W('R', 'C', 'P', 'T'): return SMTPP_VERB_RCPT;
-  case W('D', 'A', 'T', 'A'): return SMTPP_VERB_DATA;
-  case W('B', 'D', 'A', 'T'): return SMTPP_VERB_BDAT;
-  case W('R', 'S', 'E', 'T'): return SMTPP_VERB_RSET;
-  case W('V', 'R', 'F', 'Y'): return SMTPP_VERB_VRFY;
-  case W('E', 'X', 'P', 'N'): return SMTPP_VERB_EXPN;
-  case W('H', 'E', 'L', 'P'): return SMTPP_VERB_HELP;
-  case W('N', 'O', 'O', 'P'): return SMTPP_VERB_NOOP;
-  case W('Q', 'U', 'I', 'T'): return SMTPP_VERB_QUIT;
-  case W('A', 'U', 'T', 'H'): return SMTPP_VERB_AUTH;
-  default: return SMTPP_VERB_NONE;
-  }
+  return verb4_table[SLOT(w)].word == w ? verb4_table[SLOT(w)].verb
+                                        : SMTPP_VERB_NONE;
 }
+#undef ENTRY
+#undef BIT_OR
+#undef BIT_SUM
 
 /* Verbs are alphabetic (RFC 5321 2.4, 4.1.1) and compared without regard
  * to case.  The run of letters is measured first, so "MAILX" is the

@@ -6,9 +6,8 @@
 
 #include <string.h>
 
-#define MAX_RCPT_DEFAULT 100u  /* RFC 5321 4.5.3.1.8: at least 100 */
 #define MAX_ERRORS_DEFAULT 20u /* like Postfix smtpd_hard_error_limit */
-#define DOMAIN_MAX 255u        /* RFC 5321 4.5.3.1.2 */
+
 #define MECHS_MAX 200u         /* smtpp.h auth_mechanisms */
 
 size_t smtpp_bounded_len(const char *p, size_t max) {
@@ -25,7 +24,7 @@ void smtpp_config_default(smtpp_config *cfg) {
   cfg->hostname = "localhost";
   cfg->extensions = SMTPP_EXT_DEFAULT;
   cfg->max_message_size = 10u * 1024u * 1024u;
-  cfg->max_recipients = MAX_RCPT_DEFAULT;
+  cfg->max_recipients = SMTPP_MAX_RCPT_DEFAULT;
   cfg->max_errors = MAX_ERRORS_DEFAULT;
   cfg->auth_mechanisms = "PLAIN";
 }
@@ -35,12 +34,14 @@ int smtpp_config_ok(const smtpp_config *cfg) {
     return 0;
   if (cfg->lenient & ~(uint32_t)SMTPP_LENIENT_ALL)
     return 0;
-  if (cfg->max_recipients != 0 && cfg->max_recipients < MAX_RCPT_DEFAULT)
+  if (cfg->host_decides != 0 && cfg->host_decides != 1)
+    return 0;
+  if (cfg->max_recipients != 0 && cfg->max_recipients < SMTPP_MAX_RCPT_DEFAULT)
     return 0;
   if (cfg->hostname) {
     const unsigned char *h = (const unsigned char *)cfg->hostname;
-    size_t n = smtpp_bounded_len(cfg->hostname, DOMAIN_MAX + 1);
-    if (n > DOMAIN_MAX || smtpp_check_domain(h, h + n, 0) != 0)
+    size_t n = smtpp_bounded_len(cfg->hostname, SMTPP_DOMAIN_MAX + 1);
+    if (n > SMTPP_DOMAIN_MAX || smtpp_check_domain(h, h + n, 0) != 0)
       return 0;
   }
   if (cfg->auth_mechanisms) {
@@ -64,10 +65,6 @@ const char *smtpp_hostname(const smtpp_session *s) {
 
 const char *smtpp_auth_mechs(const smtpp_session *s) {
   return s->cfg->auth_mechanisms ? s->cfg->auth_mechanisms : "PLAIN";
-}
-
-uint32_t smtpp_max_rcpt(const smtpp_session *s) {
-  return s->cfg->max_recipients ? s->cfg->max_recipients : MAX_RCPT_DEFAULT;
 }
 
 uint32_t smtpp_max_errors(const smtpp_session *s) {

@@ -83,18 +83,29 @@ size_t smtpp_data_scan(smtpp_session *s, const unsigned char *p,
         s->data_state = SMTPP_DS_IN_LINE; /* bare CR: a body octet */
       }
       break;
-    default: { /* SMTPP_DS_IN_LINE */
-      const unsigned char *cr = memchr(q, '\r', (size_t)(end - q));
-      if (cr == NULL) {
-        count(s, (size_t)(end - q), out);
-        q = end;
-      } else {
+    default: /* SMTPP_DS_IN_LINE */
+      for (;;) {
+        const unsigned char *cr = memchr(q, '\r', (size_t)(end - q));
+        if (cr == NULL) {
+          count(s, (size_t)(end - q), out);
+          q = end;
+          break;
+        }
+        if (end - cr >= 3 && cr[1] == '\n' && cr[2] != '.') {
+          /* The common case: CRLF ends the line and the next one starts
+           * with no dot: go on in the same slice, as the states CR and
+           * LINE_START would (the line's length includes its CRLF). */
+          count(s, (size_t)(cr + 2 - q), out);
+          s->data_line_len = 0;
+          q = cr + 2;
+          continue;
+        }
         count(s, (size_t)(cr + 1 - q), out);
         q = cr + 1;
         s->data_state = SMTPP_DS_CR;
+        break;
       }
       break;
-    }
     }
   }
 slice:

@@ -12,12 +12,12 @@
 #define ENH_MAX 9u /* "5.999.999": the longest enhanced code enh_ok() takes */
 
 /* The end of a message is decided like a command (RFC 5321 4.1.1.4). */
-static const smtpp_command message_end = {
+static const smtpp_command message_end_decision = {
   .name = "", .dflt = 250, .ok = {250}, .proceed = smtpp_proceed_message,
 };
 
 static const smtpp_command *decision_of(int kind) {
-  return kind == SMTPP_PEND_MESSAGE ? &message_end : &smtpp_commands[kind];
+  return kind == SMTPP_PEND_MESSAGE ? &message_end_decision : &smtpp_commands[kind];
 }
 
 /* RFC 4954 4: AUTH without an initial response is first asked for it
@@ -154,14 +154,17 @@ int smtpp_decision_pending(const smtpp_session *s) {
 }
 
 /* A decidable event: the session pauses until the host decides.  A host
- * that takes no events (ev == NULL) cannot decide: the default applies at
- * once. */
+ * without a policy (smtpp_config.host_decides 0) or that takes no events
+ * (ev == NULL) does not decide: the default applies at once, and the event
+ * is a notice. */
 void smtpp_ask(smtpp_session *s, int kind, smtpp_event *ev) {
-  s->pending = (uint8_t)kind;
-  if (ev)
+  if (ev && s->cfg->host_decides) {
+    s->pending = (uint8_t)kind;
     ev->flags |= SMTPP_EVF_DECIDABLE;
-  else
-    resolve(s, default_code(s, kind), NULL, NULL);
+    return;
+  }
+  /* resolve() without the pause; no default is 421 */
+  decision_of(kind)->proceed(s, kind, default_code(s, kind), NULL, NULL);
 }
 
 void smtpp_decided(smtpp_session *s, int code, const char *enh,

@@ -12,6 +12,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---- chars.c: 256-entry character classes (RFC 5321 4.1.2) ---- */
 #define SMTPP_C_ALPHA   0x01u
@@ -25,6 +28,7 @@
 #define SMTPP_C_LETDIG  0x100u /* Let-dig: ALPHA / DIGIT */
 #define SMTPP_C_DTOKEN  0x200u /* can be part of a Domain token: Let-dig,
                                   "-", "." and any octet >127 (U-labels) */
+#define SMTPP_C_LDH     0x400u /* Ldh-str octet: Let-dig / "-" */
 extern const uint16_t smtpp_cclass[256];
 #define SMTPP_IS(c, cls) ((smtpp_cclass[(unsigned char)(c)] & (cls)) != 0)
 
@@ -104,6 +108,8 @@ typedef struct smtpp_line_result {
   size_t len;
   int too_long;              /* the line overflowed the buffer: line, len
                                 are then its first SMTPP_LINE_MAX octets */
+  int clean;                 /* known to hold no CR, LF or NUL (the scan
+                                that found its end saw none); 0: unknown */
 } smtpp_line_result;
 
 /* Line framing state lives in the session (line[], line_len,
@@ -114,15 +120,62 @@ typedef struct smtpp_line_result {
 size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
                        const unsigned char *end, int bare_lf, int *got,
                        smtpp_line_result *out);
+
+/* The first CR, LF or NUL in [p, end), or end: the octets that end a line
+ * or make it bad (RFC 5321 2.3.8), found in one pass, sixteen octets at a
+ * time where SSE2 is there (every x86-64). */
+static inline const unsigned char *smtpp_first_cr_lf_nul(const unsigned char *p,
+                                            const unsigned char *end) {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  for (; end - p >= 16; p += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr),
+                                          _mm_cmpeq_epi8(v, lf)),
+                             _mm_cmpeq_epi8(v, nul));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    if (bits)
+      return p + __builtin_ctz(bits);
+  }
+#endif
+  for (; p < end; p++)
+    if (*p == '\r' || *p == '\n' || *p == '\0')
+      return p;
+  return end;
+}
+
+/* The common case of smtpp_line_take(), inline on the feed loop: nothing
+ * gathered or skipped (s->line_len and s->line_state 0) and a whole line
+ * in [p, end).  If the first CR, LF or NUL is the CR of a CRLF, that CRLF
+ * ends the line (also with SMTPP_LENIENT_BARE_LF: no LF comes before it)
+ * and the line holds none of them: *out is set and the octets consumed
+ * returned.  Anything else returns 0 and smtpp_line_take() judges it
+ * (finding the same end). */
+static inline size_t smtpp_line_fast(const unsigned char *p,
+                                     const unsigned char *end,
+                                     smtpp_line_result *out) {
+  const unsigned char *x = smtpp_first_cr_lf_nul(p, end);
+  if (end - x < 2 || x[0] != '\r' || x[1] != '\n' ||
+      (size_t)(x + 2 - p) > SMTPP_LINE_MAX)
+    return 0;
+  out->line = p;
+  out->len = (size_t)(x - p);
+  out->too_long = 0;
+  out->clean = 1;
+  return (size_t)(x + 2 - p);
+}
 void smtpp_line_reset(smtpp_session *s);
 
 /* ---- address.c: RFC 5321 4.1.2 paths ---- */
+#define SMTPP_DOMAIN_MAX 255u /* RFC 5321 4.5.3.1.2 */
 typedef struct smtpp_path {
   const unsigned char *mailbox; size_t mailbox_len; /* local@domain */
   const unsigned char *local;   size_t local_len;
   const unsigned char *domain;  size_t domain_len;
   int null_path;      /* "<>" */
   int postmaster;     /* "<Postmaster>" without domain */
+  int eightbit;       /* an octet > 127 somewhere in the path (UTF-8) */
 } smtpp_path;
 
 #define SMTPP_ADDR_UTF8       (1u << 0) /* RFC 6531 UTF-8 allowed */
@@ -193,7 +246,9 @@ int smtpp_reply_own(smtpp_session *s, int code, const char *enh,
  * a reply to HELO/EHLO, X.1.7 instead of X.1.3 for MAIL (see
  * SMTPP_ERROR_TABLE). */
 int smtpp_reply_err(smtpp_session *s, int err, int verb);
-size_t smtpp_out_free(const smtpp_session *s);
+static inline size_t smtpp_out_free(const smtpp_session *s) {
+  return SMTPP_OUT_MAX - s->out_len;
+}
 /* Whether enhanced codes are used now (RFC 2034). */
 int smtpp_use_enh(const smtpp_session *s);
 
@@ -203,6 +258,32 @@ void smtpp_reply(smtpp_session *s, int code, const char *enh,
                  const char *text);
 void smtpp_reply_more(smtpp_session *s, int code, const char *enh,
                       const char *text, int more);
+/* The parser's own fixed success replies (reply.c fixed_replies[]), each
+ * precomposed at compile time with and without its enhanced code, so the
+ * command path copies one line instead of composing it. */
+enum smtpp_fixed_reply {
+  SMTPP_R_OK,            /* 250 2.0.0 OK (RSET, NOOP) */
+  SMTPP_R_SENDER_OK,     /* 250 2.1.0 (MAIL) */
+  SMTPP_R_RCPT_OK,       /* 250 2.1.5 (RCPT) */
+  SMTPP_R_DATA_GO,       /* 354 (DATA) */
+  SMTPP_R_MSG_OK,        /* 250 2.0.0 (end of message) */
+  SMTPP_R_CHUNK_OK,      /* 250 2.0.0 (a BDAT chunk, not LAST) */
+  SMTPP_R_TLS_GO,        /* 220 2.0.0 (STARTTLS) */
+  SMTPP_R_AUTH_OK,       /* 235 2.7.0 (AUTH) */
+  SMTPP_R__COUNT
+};
+/* Queues fixed reply id: its enhanced form when smtpp_use_enh(). */
+void smtpp_reply_fixed(smtpp_session *s, int id);
+/* A decision's reply whose default is fixed reply id: the precomposed line
+ * when the host left code, enh and text to the default, else
+ * smtpp_decided() with the line's parts. */
+void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
+                         const char *text, int id);
+/* Room for n octets at the tail of the out buffer (unsent octets moved to
+ * the front if needed), or NULL if fewer than n octets are free.  The
+ * caller writes at most n octets there and adds them to out_len. */
+unsigned char *smtpp_out_tail(smtpp_session *s, size_t n);
+
 /* "hostname suffix" (the 220 greeting, the 221 to QUIT). */
 void smtpp_hostname_reply(smtpp_session *s, int code, const char *enh,
                           const char *suffix);
@@ -213,7 +294,11 @@ size_t smtpp_bounded_len(const char *p, size_t max); /* strlen, at most max */
 int smtpp_config_ok(const smtpp_config *cfg);
 const char *smtpp_hostname(const smtpp_session *s);
 const char *smtpp_auth_mechs(const smtpp_session *s);
-uint32_t smtpp_max_rcpt(const smtpp_session *s);
+#define SMTPP_MAX_RCPT_DEFAULT 100u /* RFC 5321 4.5.3.1.8: at least 100 */
+static inline uint32_t smtpp_max_rcpt(const smtpp_session *s) {
+  return s->cfg->max_recipients ? s->cfg->max_recipients
+                                : SMTPP_MAX_RCPT_DEFAULT;
+}
 uint32_t smtpp_max_errors(const smtpp_session *s);
 uint64_t smtpp_size_limit(const smtpp_session *s); /* 0: none */
 
@@ -223,10 +308,10 @@ void smtpp_reset_transaction(smtpp_session *s);
 void smtpp_close(smtpp_session *s);
 
 /* ---- judge.c ---- */
-/* Judges one complete command line l[0, len) (the first SMTPP_LINE_MAX
- * octets of an over-long one, too_long set) and runs its verb. */
-void smtpp_judge_line(smtpp_session *s, const unsigned char *l, size_t len,
-                      int too_long, smtpp_event *ev);
+/* Judges one complete command line lr (the first SMTPP_LINE_MAX octets of
+ * an over-long one, too_long set) and runs its verb. */
+void smtpp_judge_line(smtpp_session *s, const smtpp_line_result *lr,
+                      smtpp_event *ev);
 /* Refuses with err's reply; ev (if not NULL) becomes PROTOCOL_ERROR; the
  * error budget may close the session with 421. */
 void smtpp_refuse(smtpp_session *s, int err, int verb, smtpp_event *ev);

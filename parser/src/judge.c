@@ -186,20 +186,25 @@ static int in_sequence(const smtpp_session *s, const smtpp_command *c) {
   return !((c->flags & SMTPP_CF_NOT_AUTHED) && s->authenticated);
 }
 
-void smtpp_judge_line(smtpp_session *s, const unsigned char *l, size_t len,
-                      int too_long, smtpp_event *ev) {
+void smtpp_judge_line(smtpp_session *s, const smtpp_line_result *lr,
+                      smtpp_event *ev) {
+  const unsigned char *l = lr->line;
+  size_t len = lr->len;
+  int too_long = lr->too_long;
   const unsigned char *end = l + len;
   if ((s->cfg->lenient & SMTPP_LENIENT_TRAILING_SP) && !too_long)
     while (end > l && end[-1] == ' ')
       end--;
   size_t vlen;
   int verb = smtpp_verb_lookup(l, end, &vlen);
-  int bad_octet = has_cr_lf_nul(l, l + len);
+  int bad_octet = lr->clean ? 0 : has_cr_lf_nul(l, l + len);
   if ((s->cfg->extensions & SMTPP_EXT_CHUNKING) &&
       (verb == SMTPP_VERB_BDAT || (bad_octet && could_be_bdat(l, end))) &&
       bdat_refused(s, l, len, end, too_long, bad_octet, ev))
     return;
-  if (too_long || len + 2 > smtpp_line_limit(s, verb)) {
+  /* every limit is at least 512 (RFC 5321 4.5.3.1.4): only a longer line
+   * needs its verb's grants worked out */
+  if (too_long || (len + 2 > 512 && len + 2 > smtpp_line_limit(s, verb))) {
     int auth = verb == SMTPP_VERB_AUTH && (s->cfg->extensions & SMTPP_EXT_AUTH);
     smtpp_refuse(s, auth ? SMTPP_ERR_AUTH_TOO_LONG : SMTPP_ERR_LINE_TOO_LONG,
                  verb, ev);

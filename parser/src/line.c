@@ -51,6 +51,7 @@ size_t smtpp_line_take(smtpp_session *s, const unsigned char *p,
   out->line = NULL;
   out->len = 0;
   out->too_long = 0;
+  out->clean = 0;
   for (;;) {
     const unsigned char *lf =
         q < end ? memchr(q, '\n', (size_t)(end - q)) : NULL;

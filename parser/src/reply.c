@@ -18,10 +18,6 @@
 
 #define REPLY_LINE_MAX 512u
 
-size_t smtpp_out_free(const smtpp_session *s) {
-  return SMTPP_OUT_MAX - s->out_len;
-}
-
 int smtpp_use_enh(const smtpp_session *s) {
   /* RFC 2034 4: a server that offers the extension puts a status code on
    * every 2xx/4xx/5xx reply other than the greeting and the replies to
@@ -126,6 +122,68 @@ static const struct {
   SMTPP_ERROR_TABLE(XX)
 #undef XX
 };
+
+unsigned char *smtpp_out_tail(smtpp_session *s, size_t n) {
+  if (smtpp_out_free(s) < n)
+    return NULL;
+  if (s->out_head + s->out_len + n > SMTPP_OUT_MAX) {
+    memmove(s->out, s->out + s->out_head, s->out_len);
+    s->out_head = 0;
+  }
+  return s->out + s->out_head + s->out_len;
+}
+
+/* One row per fixed reply: code, enhanced code ("" for 3xx: RFC 3463 has
+ * no 3.x.x class), text, and both lines built by the preprocessor. */
+#define FIXED_MAX 48 /* the longest line and then some: copied whole */
+typedef struct fixed_reply {
+  int code;
+  const char *enh, *text;
+  char plain[FIXED_MAX], with_enh[FIXED_MAX]; /* a longer line does not
+                                                 compile */
+  uint8_t plain_len, enh_len;
+} fixed_reply;
+
+#define FIXED(CODE, ENH, TEXT)                                                \
+  {CODE, ENH, TEXT, #CODE " " TEXT "\r\n", #CODE " " ENH " " TEXT "\r\n",      \
+   sizeof(#CODE " " TEXT "\r\n") - 1, sizeof(#CODE " " ENH " " TEXT "\r\n") - 1}
+
+static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {
+  [SMTPP_R_OK] = FIXED(250, "2.0.0", "OK"),
+  [SMTPP_R_SENDER_OK] = FIXED(250, "2.1.0", "Sender OK"),
+  [SMTPP_R_RCPT_OK] = FIXED(250, "2.1.5", "Recipient OK"),
+  [SMTPP_R_DATA_GO] = FIXED(354, "", "End data with <CR><LF>.<CR><LF>"),
+  [SMTPP_R_MSG_OK] = FIXED(250, "2.0.0", "Message accepted"),
+  [SMTPP_R_CHUNK_OK] = FIXED(250, "2.0.0", "Chunk accepted"),
+  [SMTPP_R_TLS_GO] = FIXED(220, "2.0.0", "Ready to start TLS"),
+  [SMTPP_R_AUTH_OK] = FIXED(235, "2.7.0", "Authentication successful"),
+};
+#undef FIXED
+
+static void put_fixed(smtpp_session *s, const fixed_reply *f) {
+  int enh = f->enh[0] != '\0' && smtpp_use_enh(s);
+  /* FIXED_MAX octets are copied (a fixed-size copy is a few moves); only
+   * the line's own count as queued */
+  unsigned char *w = smtpp_out_tail(s, FIXED_MAX);
+  if (w == NULL)
+    return; /* unreachable: the feed loop keeps SMTPP_REPLY_MAX free */
+  memcpy(w, enh ? f->with_enh : f->plain, FIXED_MAX);
+  s->out_len = (uint16_t)(s->out_len + (enh ? f->enh_len : f->plain_len));
+}
+
+void smtpp_reply_fixed(smtpp_session *s, int id) {
+  put_fixed(s, &fixed_replies[id]);
+}
+
+void smtpp_decided_fixed(smtpp_session *s, int code, const char *enh,
+                         const char *text, int id) {
+  const fixed_reply *f = &fixed_replies[id];
+  if (code == f->code && enh == NULL && text == NULL)
+    put_fixed(s, f);
+  else
+    smtpp_decided(s, code, enh ? enh : f->enh[0] ? f->enh : NULL, text,
+                  f->text);
+}
 
 void smtpp_reply(smtpp_session *s, int code, const char *enh,
                  const char *text) {

@@ -93,7 +93,7 @@ static void take_line(smtpp_session *s, const smtpp_line_result *lr,
   if (s->state == SMTPP_ST_AUTH_RESPONSE) /* RFC 4954 4: not a command */
     smtpp_auth_response(s, lr->line, lr->len, lr->too_long, ev);
   else
-    smtpp_judge_line(s, lr->line, lr->len, lr->too_long, ev);
+    smtpp_judge_line(s, lr, ev);
 }
 
 int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
@@ -152,9 +152,14 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       event = smtpp_bdat_feed(s, &p, end, ev);
       break;
     default: {
-      int got;
+      int got = 1;
       smtpp_line_result lr;
-      p += smtpp_line_take(s, p, end, bare_lf, &got, &lr);
+      size_t n = s->line_len == 0 && s->line_state == 0
+                     ? smtpp_line_fast(p, end, &lr)
+                     : 0;
+      if (n == 0)
+        n = smtpp_line_take(s, p, end, bare_lf, &got, &lr);
+      p += n;
       if (!got)
         continue;
       take_line(s, &lr, ev);

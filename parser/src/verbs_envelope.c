@@ -38,63 +38,97 @@ int smtpp_check_helo(smtpp_session *s, int verb, const unsigned char *arg,
 }
 
 /* The EHLO reply (RFC 5321 4.1.1.1): the greeting line, then one line per
- * extension offered.  No enhanced code (RFC 2034 4). */
+ * extension offered, written straight into the reply buffer from lines
+ * precomposed at compile time.  No enhanced code (RFC 2034 4). */
+#define EXT_LINE(BIT, KW) {BIT, "250-" KW "\r\n", sizeof("250-" KW "\r\n") - 1}
+static const struct {
+  uint32_t bit;
+  const char *line;
+  size_t len;
+} ext_lines[] = {
+  EXT_LINE(SMTPP_EXT_PIPELINING, "PIPELINING"),
+  EXT_LINE(SMTPP_EXT_SIZE, "SIZE "), /* the number follows (RFC 1870 4) */
+  EXT_LINE(SMTPP_EXT_8BITMIME, "8BITMIME"),
+  EXT_LINE(SMTPP_EXT_SMTPUTF8, "SMTPUTF8"),
+  EXT_LINE(SMTPP_EXT_DSN, "DSN"),
+  EXT_LINE(SMTPP_EXT_CHUNKING, "CHUNKING"),
+  EXT_LINE(SMTPP_EXT_STARTTLS, "STARTTLS"),
+  EXT_LINE(SMTPP_EXT_ENHANCEDSTATUSCODES, "ENHANCEDSTATUSCODES"),
+  EXT_LINE(SMTPP_EXT_AUTH, "AUTH "), /* the mechanisms follow (RFC 4954 3) */
+};
+#undef EXT_LINE
+
+/* The longest EHLO reply: the first line (our Domain, SP, host text), the
+ * extension lines with a 20-digit SIZE and 200 octets of mechanisms. */
+#define EHLO_FIRST_MAX (4 + 255 + 1 + SMTPP_HOST_TEXT_MAX + 2)
+_Static_assert(EHLO_FIRST_MAX + 16 + 31 + 14 + 14 + 9 + 14 + 14 + 25 +
+                       (9 + 200 + 2) <= SMTPP_REPLY_MAX,
+               "the whole EHLO reply fits the room the feed loop keeps");
+
+/* Writes v in decimal at w; returns the octets written (at most 20). */
+static size_t put_u64(unsigned char *w, uint64_t v) {
+  unsigned char d[20];
+  size_t n = 0;
+  do {
+    d[n++] = (unsigned char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++)
+    w[i] = d[n - 1 - i];
+  return n;
+}
+
 static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
                        int untrusted) {
   uint32_t ext = s->cfg->extensions;
-  static const char size_kw[] = "SIZE ";
-  char buf[sizeof size_kw - 1 + 20 + 1]; /* "SIZE " 20 digits (2^64) NUL */
-  const char *lines[9];                  /* the extensions but AUTH */
-  int n = 0;
-
-  if (ext & SMTPP_EXT_PIPELINING)
-    lines[n++] = "PIPELINING";
-  if (ext & SMTPP_EXT_SIZE) {
-    /* "SIZE" SP number (RFC 1870 4); 0 = no fixed maximum. */
-    uint64_t v = s->cfg->max_message_size;
-    char digits[20]; /* UINT64_MAX = 18446744073709551615: 20 digits */
-    _Static_assert(sizeof buf >= sizeof size_kw + sizeof digits,
-                   "SIZE line: keyword, 20 digits, NUL");
-    int d = 0;
-    do {
-      digits[d++] = (char)('0' + v % 10);
-      v /= 10;
-    } while (v);
-    memcpy(buf, size_kw, sizeof size_kw - 1);
-    for (int i = 0; i < d; i++)
-      buf[sizeof size_kw - 1 + (size_t)i] = digits[d - 1 - i];
-    buf[sizeof size_kw - 1 + (size_t)d] = '\0';
-    lines[n++] = buf;
+  if (s->tls_active)
+    ext &= ~(uint32_t)SMTPP_EXT_STARTTLS; /* RFC 3207 4.2 */
+  if (first_len > EHLO_FIRST_MAX - 6)
+    first_len = EHLO_FIRST_MAX - 6; /* unreachable: the caller bounds it */
+  unsigned char *w0 = smtpp_out_tail(s, SMTPP_REPLY_MAX), *w = w0;
+  if (w0 == NULL)
+    return; /* unreachable: the feed loop keeps SMTPP_REPLY_MAX free */
+  unsigned char *last = w;
+  memcpy(w, "250-", 4);
+  w += 4;
+  if (untrusted) { /* the host's text: printable ASCII, else '?' */
+    for (size_t i = 0; i < first_len; i++) {
+      unsigned char c = (unsigned char)first[i];
+      *w++ = SMTPP_IS(c, SMTPP_C_PRINT) ? c : '?';
+    }
+  } else {
+    memcpy(w, first, first_len);
+    w += first_len;
   }
-  if (ext & SMTPP_EXT_8BITMIME)
-    lines[n++] = "8BITMIME";
-  if (ext & SMTPP_EXT_SMTPUTF8)
-    lines[n++] = "SMTPUTF8";
-  if (ext & SMTPP_EXT_DSN)
-    lines[n++] = "DSN";
-  if (ext & SMTPP_EXT_CHUNKING)
-    lines[n++] = "CHUNKING";
-  if ((ext & SMTPP_EXT_STARTTLS) && !s->tls_active)
-    lines[n++] = "STARTTLS";
-  if (ext & SMTPP_EXT_ENHANCEDSTATUSCODES)
-    lines[n++] = "ENHANCEDSTATUSCODES";
-  int auth = (ext & SMTPP_EXT_AUTH) != 0;
-  if (untrusted)
-    (void)smtpp_reply_line(s, 250, NULL, first, first_len, n + auth > 0);
-  else
-    (void)smtpp_reply_own(s, 250, NULL, first, first_len, n + auth > 0);
-  for (int i = 0; i < n; i++)
-    (void)smtpp_reply_own(s, 250, NULL, lines[i], strlen(lines[i]),
-                          i + 1 < n || auth);
-  if (auth) {
-    static const char auth_kw[] = "AUTH ";
-    char a[sizeof auth_kw - 1 + 200]; /* smtpp_config_ok(): <= 200 octets */
-    const char *m = smtpp_auth_mechs(s);
-    size_t ml = smtpp_bounded_len(m, 200);
-    memcpy(a, auth_kw, sizeof auth_kw - 1);
-    memcpy(a + sizeof auth_kw - 1, m, ml);
-    (void)smtpp_reply_own(s, 250, NULL, a, sizeof auth_kw - 1 + ml, 0);
+  *w++ = '\r';
+  *w++ = '\n';
+  for (size_t i = 0; i < sizeof ext_lines / sizeof ext_lines[0]; i++) {
+    if (!(ext & ext_lines[i].bit))
+      continue;
+    last = w;
+    size_t n = ext_lines[i].len;
+    if (ext_lines[i].bit == SMTPP_EXT_SIZE) {
+      /* "SIZE" SP number; 0 = no fixed maximum (RFC 1870 4) */
+      memcpy(w, ext_lines[i].line, n - 2);
+      w += n - 2;
+      w += put_u64(w, s->cfg->max_message_size);
+    } else if (ext_lines[i].bit == SMTPP_EXT_AUTH) {
+      const char *m = smtpp_auth_mechs(s); /* smtpp_config_ok: <= 200 */
+      size_t ml = smtpp_bounded_len(m, 200);
+      memcpy(w, ext_lines[i].line, n - 2);
+      w += n - 2;
+      memcpy(w, m, ml);
+      w += ml;
+    } else {
+      memcpy(w, ext_lines[i].line, n);
+      w += n;
+      continue;
+    }
+    *w++ = '\r';
+    *w++ = '\n';
   }
+  last[3] = ' '; /* the last line: "250 " */
+  s->out_len = (uint16_t)(s->out_len + (size_t)(w - w0));
 }
 
 void smtpp_proceed_helo(smtpp_session *s, int verb, int code, const char *enh,
@@ -180,14 +214,18 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
       return nonascii;
     return err;
   }
-  smtpp_params prm;
-  err = smtpp_parse_params(after, end, verb, offered,
-                           (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
-                           !mail && s->mail_utf8, &prm);
+  /* parsed straight into the event (a refusal clears it again) */
+  smtpp_params own, *prm = ev ? &ev->params : &own;
+  if (after == end) /* no parameters, the common case */
+    memset(prm, 0, sizeof *prm);
+  else
+    err = smtpp_parse_params(after, end, verb, offered,
+                             (offered & SMTPP_EXT_SIZE) ? s->cfg->max_message_size : 0,
+                             !mail && s->mail_utf8, prm);
   if (err && err != SMTPP_ERR_SIZE_EXCEEDED)
     return err;
-  int utf8 = mail ? prm.smtputf8 : s->mail_utf8;
-  if (!utf8 && !lenient8 && smtpp_has_8bit(a, after))
+  int utf8 = mail ? prm->smtputf8 : s->mail_utf8;
+  if (!utf8 && !lenient8 && path.eightbit) /* an octet > 127 in [a, after) */
     return nonascii;
   if (err)
     return err; /* SIZE over the limit: 552, only for a well-formed line */
@@ -199,11 +237,10 @@ int smtpp_check_mail_rcpt(smtpp_session *s, int verb, const unsigned char *a,
       ev->path = smtpp_slice_of(a + 1, 0);
     ev->local = smtpp_slice_of(path.local, path.local_len);
     ev->domain = smtpp_slice_of(path.domain, path.domain_len);
-    ev->params = prm;
-    if (prm.smtputf8)
+    if (prm->smtputf8)
       ev->flags |= SMTPP_EVF_SMTPUTF8;
   }
-  s->pend_utf8 = prm.smtputf8;
+  s->pend_utf8 = prm->smtputf8;
   smtpp_ask(s, verb, ev);
   return 0;
 }
@@ -220,11 +257,11 @@ void smtpp_proceed_mail_rcpt(smtpp_session *s, int verb, int code,
     smtpp_set_state(s, SMTPP_ST_CMD_AFTER_MAIL);
     s->mail_utf8 = s->pend_utf8;
     s->nrcpt = 0;
-    smtpp_decided(s, code, enh ? enh : "2.1.0", text, "Sender OK");
+    smtpp_decided_fixed(s, code, enh, text, SMTPP_R_SENDER_OK);
   } else {
     smtpp_set_state(s, SMTPP_ST_CMD_AFTER_RCPT);
     s->nrcpt++; /* cannot overflow: RCPT is refused at smtpp_max_rcpt() */
-    smtpp_decided(s, code, enh ? enh : "2.1.5", text, "Recipient OK");
+    smtpp_decided_fixed(s, code, enh, text, SMTPP_R_RCPT_OK);
   }
 }
 
@@ -250,7 +287,7 @@ void smtpp_proceed_data(smtpp_session *s, int verb, int code, const char *enh,
   s->data_line_len = 0;
   s->msg_size = 0;
   s->msg_error = 0;
-  smtpp_decided(s, 354, NULL, text, "End data with <CR><LF>.<CR><LF>");
+  smtpp_decided_fixed(s, 354, NULL, text, SMTPP_R_DATA_GO);
 }
 
 /* ---- BDAT (RFC 3030 2) ---- */

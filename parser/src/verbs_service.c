@@ -13,7 +13,7 @@ int smtpp_check_rset(smtpp_session *s, int verb, const unsigned char *arg,
                      const unsigned char *end, smtpp_event *ev) {
   (void)verb, (void)arg, (void)end, (void)ev;
   smtpp_reset_transaction(s); /* RFC 5321 4.1.1.5 */
-  smtpp_reply(s, 250, "2.0.0", "OK");
+  smtpp_reply_fixed(s, SMTPP_R_OK);
   return 0;
 }
 
@@ -23,7 +23,7 @@ int smtpp_check_noop(smtpp_session *s, int verb, const unsigned char *arg,
    * 8-bit; a TAB in place of the SP too); only CR, LF and NUL were refused
    * by the judge (2.3.8), like everywhere. */
   (void)verb, (void)arg, (void)end, (void)ev;
-  smtpp_reply(s, 250, "2.0.0", "OK");
+  smtpp_reply_fixed(s, SMTPP_R_OK);
   return 0;
 }
 
@@ -158,7 +158,7 @@ void smtpp_proceed_vrfy(smtpp_session *s, int verb, int code, const char *enh,
 int smtpp_check_starttls(smtpp_session *s, int verb, const unsigned char *arg,
                          const unsigned char *end, smtpp_event *ev) {
   (void)verb, (void)arg, (void)end;
-  smtpp_reply(s, 220, "2.0.0", "Ready to start TLS");
+  smtpp_reply_fixed(s, SMTPP_R_TLS_GO);
   smtpp_set_state(s, SMTPP_ST_TLS_HANDSHAKE);
   if (ev)
     ev->type = SMTPP_EV_STARTTLS;
@@ -276,8 +276,7 @@ void smtpp_proceed_auth(smtpp_session *s, int verb, int code, const char *enh,
   smtpp_set_state(s, s->saved_state);
   if (code == 235) {
     s->authenticated = 1;
-    smtpp_decided(s, 235, enh ? enh : "2.7.0", text,
-                  "Authentication successful");
+    smtpp_decided_fixed(s, 235, enh, text, SMTPP_R_AUTH_OK);
   } else {
     /* RFC 4954 6: 535 5.7.8 credentials invalid; 454 4.7.0 temporary
      * failure.  The enhanced code keeps the reply's class (RFC 3463 2). */

@@ -15,15 +15,17 @@
  *    host pulls them with smtpp_out_buf()/smtpp_out_ack().  No reply line is
  *    longer than 512 octets including CRLF (RFC 5321 4.5.3.1.5) and no input
  *    byte is ever copied into a reply.
- *  - Policy: for MAIL, RCPT, DATA, end of message, VRFY/EXPN, HELO/EHLO and
- *    AUTH the event is decidable: the session pauses until the host answers
+ *  - Policy: a host with a policy sets smtpp_config.host_decides = 1.  Then
+ *    for MAIL, RCPT, DATA, end of message, VRFY/EXPN, HELO/EHLO and AUTH
+ *    the event is decidable: the session pauses until the host answers
  *    with smtpp_decide() (or smtpp_decide_default()), now or later -- a
  *    lookup may be asynchronous.  Nothing else resolves a decision: while
  *    one is pending smtpp_feed() returns SMTPP_PAUSED and consumes nothing,
  *    smtpp_out_buf() returns only the replies queued before it, and
- *    smtpp_shutdown() refuses it.  A host that passes no event (ev == NULL)
- *    to smtpp_feed() gets the defaults at once.  Fail closed: a refusal
- *    the library cannot send as given is still sent as a refusal.
+ *    smtpp_shutdown() refuses it.  A host without a policy (host_decides 0,
+ *    the default, or ev == NULL) gets the defaults at once and its events
+ *    are notices.  Fail closed: a refusal the library cannot send as given
+ *    is still sent as a refusal.
  *  - One result convention: every int-returning function returns a value
  *    >= 0 on success and -(smtpp_err) on failure.
  */
@@ -173,10 +175,19 @@ typedef struct smtpp_config {
   const char *auth_mechanisms; /* SASL mechanisms offered with AUTH, space
                                  separated, e.g. "PLAIN LOGIN"; NULL =
                                  "PLAIN"; at most 200 octets */
+  int host_decides;           /* 0 (default): the host has no policy; every
+                                 decision takes its default at once, events
+                                 are notices (never SMTPP_EVF_DECIDABLE) and
+                                 the session never pauses.  1: the host
+                                 decides; a decidable event pauses the
+                                 session until smtpp_decide() (or
+                                 smtpp_decide_default()).  Other values:
+                                 SMTPP_ERR_BAD_CONFIG. */
 } smtpp_config;
 
 /* Fills cfg with the defaults: all of SMTPP_EXT_DEFAULT, strict, 10 MiB
- * SIZE, 100 recipients, 20 errors, hostname "localhost".  Writes only
+ * SIZE, 100 recipients, 20 errors, hostname "localhost", host_decides 0
+ * (no policy: the defaults accept; set it to 1 to decide).  Writes only
  * *cfg (NULL: nothing).  Fill one config once, before the first session,
  * and share it read-only; never refill it while sessions use it. */
 void smtpp_config_default(smtpp_config *cfg);
@@ -366,11 +377,11 @@ int smtpp_init(smtpp_session *s, const smtpp_config *cfg);
  *     else break;   // PAUSED: keep p/n, resume after smtpp_decide();
  *   }               // CLOSED or error < 0: flush and close
  *   flush();
- * After a decidable event the session is paused: the next call returns
- * SMTPP_PAUSED, consuming nothing, until smtpp_decide() or
- * smtpp_decide_default().  ev may be NULL if the host does not care about
- * events: then every decision takes its default at once and the session
- * never pauses.  After SMTPP_EV_STARTTLS, *consumed is len (the octets
+ * After a decidable event (host_decides 1) the session is paused: the
+ * next call returns SMTPP_PAUSED, consuming nothing, until smtpp_decide()
+ * or smtpp_decide_default().  With host_decides 0, or ev NULL (a host
+ * that does not care about events), every decision takes its default at
+ * once and the session never pauses.  After SMTPP_EV_STARTTLS, *consumed is len (the octets
  * after the STARTTLS line are discarded: RFC 3207 5, CVE-2011-0411) and
  * every octet fed before smtpp_tls_done() is discarded too.
  * Side effects: the session's state and reply buffer.  Sticky: after a
