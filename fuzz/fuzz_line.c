@@ -1,6 +1,8 @@
 /*
- * fuzz_line.c - line framing (parser/src/line.c) against the model's
- * splitter (RFC 5321 2.3.8: CRLF only; a bare LF only with the leniency).
+ * fuzz_line.c - line framing (parser/src/line.c and the feed loop's inline
+ * common case, smtpp_line_next) against the model's splitter (RFC 5321
+ * 2.3.8: CRLF only; a bare LF only with the leniency).  A line reported
+ * clean must hold no CR, LF or NUL (the judge then skips that scan).
  * Octet 0: bit 0 bare-LF leniency, bits 1-7 chunk size (0 = one piece).
  * Every line, and every over-long report, must match the model's.
  */
@@ -59,13 +61,16 @@ FUZZ_HARNESS int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t q = 0; q < n;) {
       int gotline;
       smtpp_line_result r;
-      size_t used = smtpp_line_take(&s, chunk + q, chunk + n, bare_lf, &gotline, &r);
+      size_t used = smtpp_line_next(&s, chunk + q, chunk + n, bare_lf, &gotline, &r);
       if (used == 0 || used > n - q)
         FUZZ_FAIL("line_take consumed %zu of %zu", used, n - q);
       q += used;
       if (gotline) {
         if (!r.too_long && r.len > SMTPP_LINE_MAX)
           FUZZ_FAIL("line of %zu octets", r.len);
+        for (size_t i = 0; r.clean && i < r.len; i++)
+          if (r.line[i] == '\r' || r.line[i] == '\n' || r.line[i] == '\0')
+            FUZZ_FAIL("a line said clean holds octet 0x%02x at %zu", r.line[i], i);
         log_line(&got, r.too_long, r.line, r.len);
       }
     }

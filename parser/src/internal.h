@@ -165,6 +165,21 @@ static inline size_t smtpp_line_fast(const unsigned char *p,
   out->clean = 1;
   return (size_t)(x + 2 - p);
 }
+
+/* The framing the feed loop uses (and fuzz_line checks): the inline common
+ * case when nothing is gathered or skipped, else smtpp_line_take(). */
+static inline size_t smtpp_line_next(smtpp_session *s, const unsigned char *p,
+                                     const unsigned char *end, int bare_lf,
+                                     int *got, smtpp_line_result *out) {
+  if (s->line_len == 0 && s->line_state == 0) {
+    size_t n = smtpp_line_fast(p, end, out);
+    if (n) {
+      *got = 1;
+      return n;
+    }
+  }
+  return smtpp_line_take(s, p, end, bare_lf, got, out);
+}
 void smtpp_line_reset(smtpp_session *s);
 
 /* ---- address.c: RFC 5321 4.1.2 paths ---- */

@@ -152,14 +152,9 @@ int smtpp_feed(smtpp_session *s, const void *in, size_t len, size_t *consumed,
       event = smtpp_bdat_feed(s, &p, end, ev);
       break;
     default: {
-      int got = 1;
+      int got;
       smtpp_line_result lr;
-      size_t n = s->line_len == 0 && s->line_state == 0
-                     ? smtpp_line_fast(p, end, &lr)
-                     : 0;
-      if (n == 0)
-        n = smtpp_line_take(s, p, end, bare_lf, &got, &lr);
-      p += n;
+      p += smtpp_line_next(s, p, end, bare_lf, &got, &lr);
       if (!got)
         continue;
       take_line(s, &lr, ev);
