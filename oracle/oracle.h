@@ -88,7 +88,11 @@ typedef struct oracle_trace {
   size_t events_after_close;
   int closed;           /* an SMTPP_EV_CLOSE or SMTPP_CLOSED was seen */
   int helo_pending;     /* a HELO/EHLO event: a 250 reply resets */
-  size_t helo_at;       /* reply octets before it */
+  size_t helo_at;       /* reply octets before its reply */
+  size_t out_queued;    /* set by the runner before each event: reply
+                           octets the parser had queued and not yet handed
+                           over (smtpp_out_pending), e.g. a BDAT chunk's
+                           250 made in the same smtpp_feed() call */
   size_t steps, bound;  /* smtpp_feed() calls and the allowed maximum */
   int stuck;            /* NEED_MORE without consuming the chunk */
   size_t parser_mallocs; /* heap allocations made inside smtpp_* calls */

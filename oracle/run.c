@@ -126,6 +126,7 @@ void oracle_trace_parser(const smtpp_config *cfg, const uint8_t *in, size_t len,
       }
       p += used;
       if (rc == SMTPP_EVENT) {
+        t->out_queued = smtpp_out_pending(s); /* read-only */
         oracle_trace_event(t, &ev);
         int tls = oracle_host(s, &ev, &tp);
         if (tls == 2) {

@@ -133,7 +133,8 @@ static void close_msg(oracle_trace *t, int kind, int err) {
 }
 
 /* A HELO/EHLO resets the transaction only if accepted (the host may
- * refuse it): its reply, the first after the event, says which. */
+ * refuse it): its reply says which, the first after the replies already
+ * queued when the event came (out_queued). */
 static void helo_settle(oracle_trace *t) {
   if (!t->helo_pending || t->out.len < t->helo_at + 4)
     return;
@@ -153,7 +154,7 @@ static void rebuild_messages(oracle_trace *t, const smtpp_event *ev) {
       close_msg(t, MODEL_MSG_ABORTED, 0);
     else if (ev->verb == SMTPP_VERB_HELO || ev->verb == SMTPP_VERB_EHLO) {
       t->helo_pending = 1;
-      t->helo_at = t->out.len;
+      t->helo_at = t->out.len + t->out_queued;
     }
     break;
   case SMTPP_EV_MESSAGE_END:
