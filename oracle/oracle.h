@@ -87,8 +87,11 @@ typedef struct oracle_trace {
   size_t events_after_tls;
   size_t events_after_close;
   int closed;           /* an SMTPP_EV_CLOSE or SMTPP_CLOSED was seen */
-  int helo_pending;     /* a HELO/EHLO event: a 250 reply resets */
-  size_t helo_at;       /* reply octets before its reply */
+  int helo_pending;     /* a HELO/EHLO event: a 250 reply resets; 1: its
+                           reply starts at helo_at (decided after the
+                           event), 2: its reply ends at helo_at (a notice:
+                           the default was applied before the event) */
+  size_t helo_at;
   size_t out_queued;    /* set by the runner before each event: reply
                            octets the parser had queued and not yet handed
                            over (smtpp_out_pending), e.g. a BDAT chunk's

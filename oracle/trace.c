@@ -133,13 +133,26 @@ static void close_msg(oracle_trace *t, int kind, int err) {
 }
 
 /* A HELO/EHLO resets the transaction only if accepted (the host may
- * refuse it): its reply says which, the first after the replies already
- * queued when the event came (out_queued). */
+ * refuse it): its reply says which.  Decidable, it is the first reply
+ * after those already queued when the event came (out_queued); a notice
+ * (no policy) comes with its reply already queued, the last one. */
 static void helo_settle(oracle_trace *t) {
-  if (!t->helo_pending || t->out.len < t->helo_at + 4)
+  size_t at = t->helo_at;
+  if (t->helo_pending == 1) {
+    if (t->out.len < at + 4)
+      return;
+  } else if (t->helo_pending == 2) {
+    if (t->out.len < at || at < 6)
+      return;
+    at -= 2; /* the CRLF ending the last line; its line starts after the
+                LF before it (or at the first octet) */
+    while (at > 0 && t->out.p[at - 1] != '\n')
+      at--;
+  } else {
     return;
+  }
   t->helo_pending = 0;
-  if (memcmp(t->out.p + t->helo_at, "250", 3) == 0)
+  if (memcmp(t->out.p + at, "250", 3) == 0)
     close_msg(t, MODEL_MSG_ABORTED, 0);
 }
 
@@ -153,7 +166,7 @@ static void rebuild_messages(oracle_trace *t, const smtpp_event *ev) {
     if (ev->verb == SMTPP_VERB_RSET)
       close_msg(t, MODEL_MSG_ABORTED, 0);
     else if (ev->verb == SMTPP_VERB_HELO || ev->verb == SMTPP_VERB_EHLO) {
-      t->helo_pending = 1;
+      t->helo_pending = (ev->flags & SMTPP_EVF_DECIDABLE) ? 1 : 2;
       t->helo_at = t->out.len + t->out_queued;
     }
     break;
