@@ -134,31 +134,41 @@ unsigned char *smtpp_out_tail(smtpp_session *s, size_t n) {
 }
 
 /* One row per fixed reply: code, enhanced code ("" for 3xx: RFC 3463 has
- * no 3.x.x class), text, and both lines built by the preprocessor. */
-#define FIXED_MAX 48 /* the longest line and then some: copied whole */
+ * no 3.x.x class), text; both lines are built by the preprocessor. */
+#define FIXED_REPLIES(X) \
+  X(SMTPP_R_OK, 250, "2.0.0", "OK") \
+  X(SMTPP_R_SENDER_OK, 250, "2.1.0", "Sender OK") \
+  X(SMTPP_R_RCPT_OK, 250, "2.1.5", "Recipient OK") \
+  X(SMTPP_R_DATA_GO, 354, "", "End data with <CR><LF>.<CR><LF>") \
+  X(SMTPP_R_MSG_OK, 250, "2.0.0", "Message accepted") \
+  X(SMTPP_R_CHUNK_OK, 250, "2.0.0", "Chunk accepted") \
+  X(SMTPP_R_TLS_GO, 220, "2.0.0", "Ready to start TLS") \
+  X(SMTPP_R_AUTH_OK, 235, "2.7.0", "Authentication successful")
+
+#define FIXED_MAX 48 /* at least the longest line: copied whole */
+#define PLAIN(CODE, TEXT) #CODE " " TEXT "\r\n"
+#define WITH_ENH(CODE, ENH, TEXT) #CODE " " ENH " " TEXT "\r\n"
 typedef struct fixed_reply {
   int code;
   const char *enh, *text;
-  char plain[FIXED_MAX], with_enh[FIXED_MAX]; /* a longer line does not
-                                                 compile */
+  char plain[FIXED_MAX], with_enh[FIXED_MAX];
   uint8_t plain_len, enh_len;
 } fixed_reply;
 
-#define FIXED(CODE, ENH, TEXT)                                                \
-  {CODE, ENH, TEXT, #CODE " " TEXT "\r\n", #CODE " " ENH " " TEXT "\r\n",      \
-   sizeof(#CODE " " TEXT "\r\n") - 1, sizeof(#CODE " " ENH " " TEXT "\r\n") - 1}
+/* Each line fits FIXED_MAX (an over-long initializer is only a warning). */
+#define FITS(ID, CODE, ENH, TEXT)                                             \
+  _Static_assert(sizeof(WITH_ENH(CODE, ENH, TEXT)) - 1 <= FIXED_MAX,         \
+                 #ID " fits FIXED_MAX");
+FIXED_REPLIES(FITS)
 
-static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {
-  [SMTPP_R_OK] = FIXED(250, "2.0.0", "OK"),
-  [SMTPP_R_SENDER_OK] = FIXED(250, "2.1.0", "Sender OK"),
-  [SMTPP_R_RCPT_OK] = FIXED(250, "2.1.5", "Recipient OK"),
-  [SMTPP_R_DATA_GO] = FIXED(354, "", "End data with <CR><LF>.<CR><LF>"),
-  [SMTPP_R_MSG_OK] = FIXED(250, "2.0.0", "Message accepted"),
-  [SMTPP_R_CHUNK_OK] = FIXED(250, "2.0.0", "Chunk accepted"),
-  [SMTPP_R_TLS_GO] = FIXED(220, "2.0.0", "Ready to start TLS"),
-  [SMTPP_R_AUTH_OK] = FIXED(235, "2.7.0", "Authentication successful"),
-};
-#undef FIXED
+#define ROW(ID, CODE, ENH, TEXT)                                              \
+  [ID] = {CODE, ENH, TEXT, PLAIN(CODE, TEXT), WITH_ENH(CODE, ENH, TEXT),      \
+          sizeof(PLAIN(CODE, TEXT)) - 1, sizeof(WITH_ENH(CODE, ENH, TEXT)) - 1},
+static const fixed_reply fixed_replies[SMTPP_R__COUNT] = {FIXED_REPLIES(ROW)};
+#undef FITS
+#undef ROW
+#undef PLAIN
+#undef WITH_ENH
 
 static void put_fixed(smtpp_session *s, const fixed_reply *f) {
   int enh = f->enh[0] != '\0' && smtpp_use_enh(s);
