@@ -61,8 +61,8 @@ static const struct {
 /* The longest EHLO reply: the first line (our Domain, SP, host text), the
  * extension lines with a 20-digit SIZE and 200 octets of mechanisms. */
 #define EHLO_FIRST_MAX (4 + 255 + 1 + SMTPP_HOST_TEXT_MAX + 2)
-_Static_assert(EHLO_FIRST_MAX + 16 + 31 + 14 + 14 + 9 + 14 + 14 + 25 +
-                       (9 + 200 + 2) <= SMTPP_REPLY_MAX,
+#define EHLO_ROWS_MAX (16 + 31 + 14 + 14 + 9 + 14 + 14 + 25 + (9 + 200 + 2))
+_Static_assert(EHLO_FIRST_MAX + EHLO_ROWS_MAX <= SMTPP_REPLY_MAX,
                "the whole EHLO reply fits the room the feed loop keeps");
 
 /* Writes v in decimal at w; returns the octets written (at most 20). */
@@ -83,25 +83,31 @@ static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
   uint32_t ext = s->cfg->extensions;
   if (s->tls_active)
     ext &= ~(uint32_t)SMTPP_EXT_STARTTLS; /* RFC 3207 4.2 */
-  if (first_len > EHLO_FIRST_MAX - 6)
-    first_len = EHLO_FIRST_MAX - 6; /* unreachable: the caller bounds it */
-  unsigned char *w0 = smtpp_out_tail(s, SMTPP_REPLY_MAX), *w = w0;
+  if (untrusted) {
+    /* the host's text goes through the sanitising writer (reply.c); the
+     * extension lines follow it if there are any */
+    int rows = 0;
+    for (size_t i = 0; i < sizeof ext_lines / sizeof ext_lines[0]; i++)
+      rows |= (ext & ext_lines[i].bit) != 0;
+    (void)smtpp_reply_line(s, 250, NULL, first, first_len, rows);
+  }
+  /* room for what is left to write: the rows, and our own first line */
+  unsigned char *w0 = smtpp_out_tail(
+      s, untrusted ? EHLO_ROWS_MAX : EHLO_FIRST_MAX + EHLO_ROWS_MAX);
+  unsigned char *w = w0, *last = NULL;
   if (w0 == NULL)
     return; /* unreachable: the feed loop keeps SMTPP_REPLY_MAX free */
-  unsigned char *last = w;
-  memcpy(w, "250-", 4);
-  w += 4;
-  if (untrusted) { /* the host's text: printable ASCII, else '?' */
-    for (size_t i = 0; i < first_len; i++) {
-      unsigned char c = (unsigned char)first[i];
-      *w++ = SMTPP_IS(c, SMTPP_C_PRINT) ? c : '?';
-    }
-  } else {
+  if (!untrusted) { /* our own Domain, printable (smtpp_config_ok) */
+    if (first_len > EHLO_FIRST_MAX - 6)
+      first_len = EHLO_FIRST_MAX - 6; /* unreachable: a Domain is <= 255 */
+    last = w;
+    memcpy(w, "250-", 4);
+    w += 4;
     memcpy(w, first, first_len);
     w += first_len;
+    *w++ = '\r';
+    *w++ = '\n';
   }
-  *w++ = '\r';
-  *w++ = '\n';
   for (size_t i = 0; i < sizeof ext_lines / sizeof ext_lines[0]; i++) {
     if (!(ext & ext_lines[i].bit))
       continue;
@@ -127,7 +133,8 @@ static void ehlo_reply(smtpp_session *s, const char *first, size_t first_len,
     *w++ = '\r';
     *w++ = '\n';
   }
-  last[3] = ' '; /* the last line: "250 " */
+  if (last)
+    last[3] = ' '; /* the last line: "250 " */
   s->out_len = (uint16_t)(s->out_len + (size_t)(w - w0));
 }
 
