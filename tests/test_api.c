@@ -50,18 +50,30 @@ static const char *since(host *h, size_t *mark) {
   return r;
 }
 
-static host *start(uint32_t extra_ext, uint64_t max_size) {
+/* The host with the default config, not started. */
+static host *fresh_host(void) {
   host *h = &g_h;
   memset(h, 0, sizeof *h);
   smtpp_config_default(&h->cfg);
-  h->cfg.host_decides = 1;
-  h->cfg.extensions |= extra_ext;
-  if (max_size)
-    h->cfg.max_message_size = max_size;
+  return h;
+}
+
+/* Starts h's session and pulls the greeting. */
+static host *begin(host *h) {
   assert_int_equal(smtpp_init(&h->s, &h->cfg), 0);
   pull(h);
   assert_true(strncmp(h->out, "220 ", 4) == 0);
   return h;
+}
+
+/* A host that decides (host_decides 1), with extra extensions. */
+static host *start(uint32_t extra_ext, uint64_t max_size) {
+  host *h = fresh_host();
+  h->cfg.host_decides = 1;
+  h->cfg.extensions |= extra_ext;
+  if (max_size)
+    h->cfg.max_message_size = max_size;
+  return begin(h);
 }
 
 static void give(host *h, const char *in) {
@@ -322,12 +334,10 @@ static void no_events_take_defaults(void **state) {
  * answer, and a whole pipelined transaction goes through. */
 static void no_policy_host_gets_defaults(void **state) {
   (void)state;
-  host *h = &g_h;
-  memset(h, 0, sizeof *h);
-  smtpp_config_default(&h->cfg);
+  host *h = fresh_host();
   assert_int_equal(h->cfg.host_decides, 0);
   h->cfg.extensions |= SMTPP_EXT_AUTH;
-  assert_int_equal(smtpp_init(&h->s, &h->cfg), 0);
+  begin(h);
   give(h, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
           "RCPT TO:<c@d.example>\r\nDATA\r\nhi\r\n.\r\nVRFY x\r\n"
           "AUTH PLAIN AGEAYg==\r\nQUIT\r\n");
@@ -355,9 +365,7 @@ static void no_policy_host_gets_defaults(void **state) {
 /* A host_decides other than 0 or 1 is a bad config, not a guess. */
 static void host_decides_checked(void **state) {
   (void)state;
-  host *h = &g_h;
-  memset(h, 0, sizeof *h);
-  smtpp_config_default(&h->cfg);
+  host *h = fresh_host();
   h->cfg.host_decides = 2;
   assert_int_equal(smtpp_init(&h->s, &h->cfg), -SMTPP_ERR_BAD_CONFIG);
 }
